@@ -1,0 +1,36 @@
+"""``cnnstudio summary TARGET``: the layer table with shapes, parameters and mult-adds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cnnstudio.cli.target import TargetError, add_target_args, load_target
+from cnnstudio.core.shapes import analyse
+from cnnstudio.core.summary import format_table, summary_dict
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("summary", help="print the layer table (shapes, params, mult-adds)",
+                       description="Print a Keras/torchinfo style table: layer name and type, "
+                       "output shape, parameters, mult-adds and totals.")
+    add_target_args(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        project = load_target(args)
+    except TargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    a = analyse(project.graph)
+    if args.json:
+        print(json.dumps(summary_dict(a), indent=2))
+    else:
+        print(format_table(a, title=f"{project.name}"))
+        for issue in a.issues:
+            print(issue.describe(project.graph), file=sys.stderr)
+    return 0 if a.ok else 1

@@ -1,0 +1,107 @@
+"""Device choice and the speed settings that pay on it.
+
+Auto choice: CUDA, then MPS, then CPU. On CUDA: autocast (bf16 where supported, else fp16 with
+a gradient scaler) and channels-last. On the CPU: channels-last always (about 1.3x for conv nets
+here) and bf16 autocast where the processor has native bf16 (avx512_bf16 or AMX; about 1.2x, both
+together about 1.8x); plain fp32 elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+log = logging.getLogger("cnnstudio.training")
+
+
+@dataclass
+class SpeedSettings:
+    device: torch.device
+    amp_dtype: torch.dtype | None  # autocast dtype, None for fp32
+    channels_last: bool
+    use_scaler: bool  # fp16 on CUDA needs a GradScaler
+
+    def describe(self) -> str:
+        amp = str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "fp32"
+        return f"{self.device}, {amp}, channels_last={'on' if self.channels_last else 'off'}"
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """``auto``: CUDA, then MPS, then CPU; a named device that is missing raises ValueError."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", torch.cuda.current_device())
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for but no CUDA GPU is available")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("device 'mps' asked for but MPS is not available")
+    return torch.device(name)
+
+
+def cpu_flags() -> set[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_has_bf16() -> bool:
+    """Native bf16 compute on this CPU (avx512_bf16 or AMX)."""
+    flags = cpu_flags()
+    if flags & {"avx512_bf16", "amx_bf16"}:
+        return True
+    if not flags:  # not Linux: ask torch what the kernels were built for
+        return torch.backends.cpu.get_cpu_capability() in ("AVX512_BF16", "AMX")
+    return False
+
+
+def speed_settings(device: torch.device, precision: str = "auto",
+                   channels_last: str = "auto") -> SpeedSettings:
+    amp: torch.dtype | None = None
+    if precision == "bf16":
+        amp = torch.bfloat16
+    elif precision == "fp16":
+        amp = torch.float16
+    elif precision == "auto":
+        if device.type == "cuda":
+            amp = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        elif device.type == "cpu" and cpu_has_bf16():
+            amp = torch.bfloat16
+    if device.type == "cpu" and amp == torch.float16:
+        log.info("fp16 autocast is slow on the CPU; using bf16")
+        amp = torch.bfloat16
+    if device.type == "mps" and amp == torch.bfloat16:
+        amp = torch.float16
+    cl = channels_last == "on" or (channels_last == "auto" and device.type in ("cuda", "cpu"))
+    scaler = device.type == "cuda" and amp == torch.float16
+    return SpeedSettings(device, amp, cl, scaler)
+
+
+def set_threads(num_threads: int = 0, leave_core_for_gui: bool = False) -> int:
+    """Set torch's intra-op threads (0: all cores, less one for a GUI when asked)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    n = num_threads or cores
+    if leave_core_for_gui and not num_threads:
+        n = max(1, cores - 1)
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    if isinstance(error, torch.OutOfMemoryError):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and (
+        "out of memory" in text or "MPS backend out of memory" in text)

@@ -1,0 +1,294 @@
+"""The training engine: epochs, progress events, cancel, checkpoints, resume, faults.
+
+``Trainer(model, data, config, run_dir).fit()`` trains a plain ``torch.nn.Module`` returning
+logits. Progress goes to listener callables as plain dicts of Python numbers (see ``events``).
+A set ``cancel`` event stops the run within one batch and saves ``last`` for resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cnnstudio.training import distributed as dist_util
+from cnnstudio.training.augment import BatchTransform
+from cnnstudio.training.checkpoints import checkpoint_exists, load_checkpoint, save_checkpoint
+from cnnstudio.training.config import TrainConfig
+from cnnstudio.training.data import PreparedData, make_batches
+from cnnstudio.training.device import is_out_of_memory, select_device, set_threads, \
+    speed_settings
+from cnnstudio.training.errors import DeviceMemoryError, NonFiniteLossError
+from cnnstudio.training.evaluate import autocast, evaluate, run_eval
+from cnnstudio.training.metrics import TensorBoardLog, write_metrics
+from cnnstudio.training.optim import build_optimizer, build_scheduler, current_lr
+from cnnstudio.training.run_files import probe_outputs, write_run_config, history_path
+from cnnstudio.training.files import read_json, write_json_atomic
+
+log = logging.getLogger("cnnstudio.training")
+Listener = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class TrainResult:
+    status: str  # completed | early_stopped | cancelled
+    epochs_done: int
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_score: float | None = None
+    test_metrics: dict[str, Any] | None = None
+    run_dir: str | None = None
+    message: str = ""
+
+
+class Trainer:
+    def __init__(self, model: torch.nn.Module, data: PreparedData, config: TrainConfig,
+                 run_dir: str | Path | None = None, listeners: list[Listener] | None = None,
+                 cancel: threading.Event | None = None) -> None:
+        config.validate()
+        self.config, self.data = config, data
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.listeners = list(listeners or [])
+        self.cancel = cancel or threading.Event()
+        set_threads(config.num_threads, config.leave_core_for_gui)
+        device = select_device(config.device)
+        self.ctx = dist_util.setup(device.type)
+        if self.ctx.enabled and device.type == "cuda":
+            device = torch.device("cuda", self.ctx.local_rank)
+        self.device = device
+        self.speed = speed_settings(device, config.precision, config.channels_last)
+        self.num_outputs = probe_outputs(model, data.preprocess.input_shape, data.num_classes)
+        self.model = model.to(device)
+        if self.speed.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.net: torch.nn.Module = self.model
+        if self.ctx.enabled:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [device.index] if device.type == "cuda" else None
+            self.net = DDP(self.model, device_ids=ids)
+
+    # ------------------------------------------------------------------ events
+    def emit(self, event: str, **values: Any) -> None:
+        if not self.ctx.is_main:
+            return
+        message = {"event": event, **values}
+        for listener in self.listeners:
+            listener(message)
+
+    def _save(self, name: str, epochs_done: int, status: str, history: list,
+              with_optimizer: bool = True) -> None:
+        if self.run_dir is None or not self.ctx.is_main:
+            return
+        info = {"epochs_done": epochs_done, "status": status, "history": history,
+                "best_epoch": self.best_epoch, "best_score": self.best_score}
+        save_checkpoint(self.run_dir / "checkpoints", name, self.model,
+                        self.optimizer if with_optimizer else None,
+                        self.scheduler if with_optimizer else None, info)
+        write_json_atomic(history_path(self.run_dir), history)
+
+    def _better(self, score: float) -> bool:
+        if self.best_score is None or math.isnan(self.best_score):
+            return not math.isnan(score)
+        return score > self.best_score if self.maximize else score < self.best_score
+
+    # ------------------------------------------------------------------ run
+    def fit(self, resume: bool = False, evaluate_test: bool = True) -> TrainResult:
+        """Train; raise NonFiniteLossError / DeviceMemoryError / DatasetError on faults."""
+        try:
+            return self._fit(resume, evaluate_test)
+        except Exception as e:
+            if is_out_of_memory(e):
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                bs = self.config.batch_size
+                err: Exception = DeviceMemoryError(
+                    f"out of memory on {self.device} at batch size {bs}: lower the batch size "
+                    f"(try {max(1, bs // 2)}) or use a smaller model")
+                self.emit("end", status="error", message=str(err))
+                raise err from e
+            self.emit("end", status="error", message=str(e))
+            raise
+        finally:
+            dist_util.teardown(self.ctx)
+
+    def _fit(self, resume: bool, evaluate_test: bool) -> TrainResult:
+        cfg, data, ctx = self.config, self.data, self.ctx
+        torch.manual_seed(cfg.seed)
+        self.batches = make_batches(data.train, data.preprocess, cfg.batch_size, self.device,
+                                    shuffle=True, seed=cfg.seed, rank=ctx.rank,
+                                    world_size=ctx.world_size, num_workers=cfg.num_workers)
+        self.val_batches = None if data.val is None else make_batches(
+            data.val, data.preprocess, cfg.batch_size * 2, self.device, shuffle=False,
+            rank=ctx.rank, world_size=ctx.world_size, num_workers=cfg.num_workers)
+        self.transform = BatchTransform(data.preprocess, cfg.augment, self.device,
+                                        self.speed.channels_last, cfg.seed)
+        self.optimizer = build_optimizer(self.model.parameters(), cfg, self.device)
+        self.scheduler, self.sched_when = build_scheduler(self.optimizer, cfg, len(self.batches))
+        self.scaler = torch.amp.GradScaler("cuda") if self.speed.use_scaler else None
+        self.criterion = torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+        self.maximize = cfg.monitor == "val_accuracy"
+        self.best_epoch: int | None = None
+        self.best_score: float | None = None
+        history: list[dict[str, Any]] = []
+        start = 0
+        ckpt_dir = self.run_dir / "checkpoints" if self.run_dir else None
+        if resume and ckpt_dir is not None and checkpoint_exists(ckpt_dir, "last"):
+            info = load_checkpoint(ckpt_dir, "last", self.model, self.optimizer, self.scheduler)
+            start, history = int(info["epochs_done"]), list(info.get("history", []))
+            self.best_epoch, self.best_score = info.get("best_epoch"), info.get("best_score")
+        if self.run_dir is not None and ctx.is_main:
+            write_run_config(self.run_dir, cfg, data, self.speed, self.num_outputs)
+        tb = TensorBoardLog(self.run_dir) if self.run_dir is not None and ctx.is_main else None
+        self.emit("start", epochs=cfg.epochs, start_epoch=start + 1,
+                  batches_per_epoch=len(self.batches), train_samples=len(data.train),
+                  val_samples=len(data.val) if data.val is not None else 0,
+                  device=str(self.device), settings=self.speed.describe(),
+                  world_size=ctx.world_size)
+        self.t_start, self.batches_run = time.perf_counter(), 0
+        status, stale = "completed", 0
+        for epoch in range(start, cfg.epochs):
+            row = self._epoch(epoch, history)
+            if row is None:
+                status = "cancelled"
+                self._save("last", epoch, status, history)
+                break
+            history.append(row)
+            score = row["val_accuracy" if self.maximize else "val_loss"]
+            improved = self._better(score)
+            if improved:
+                self.best_epoch, self.best_score, stale = epoch + 1, score, 0
+            else:
+                stale += 1
+            row["best"] = improved
+            if self.sched_when == "epoch":
+                self.scheduler.step()
+            elif self.sched_when == "plateau":
+                self.scheduler.step(score)
+            self._save("last", epoch + 1, "running", history)
+            if improved:
+                self._save("best", epoch + 1, "best", history, with_optimizer=False)
+            if tb is not None:
+                tb.scalars(epoch + 1, {f"epoch/{k}": v for k, v in row.items()
+                                       if isinstance(v, float)})
+            self.emit("epoch", **row)
+            if cfg.early_stopping and stale >= cfg.early_stopping:
+                status = "early_stopped"
+                break
+        if tb is not None:
+            tb.close()
+        result = TrainResult(status, len(history), history, self.best_epoch, self.best_score,
+                             str(self.run_dir) if self.run_dir else None)
+        if status != "cancelled" and evaluate_test and data.test is not None:
+            result.test_metrics = self._test()
+        result.message = f"{status} after {len(history)} epoch(s)"
+        self.emit("end", status=status, message=result.message, epochs_done=len(history),
+                  best_epoch=self.best_epoch,
+                  test_accuracy=(result.test_metrics or {}).get("accuracy"))
+        return result
+
+    def _test(self) -> dict[str, Any] | None:
+        """Test metrics of the best weights (rank 0), written to metrics.json/.csv."""
+        dist_util.barrier(self.ctx)
+        ckpt_dir = self.run_dir / "checkpoints" if self.run_dir else None
+        if ckpt_dir is not None and checkpoint_exists(ckpt_dir, "best"):
+            load_checkpoint(ckpt_dir, "best", self.model)
+        metrics = None
+        if self.ctx.is_main:
+            metrics = evaluate(self.model, self.data, split="test",
+                               batch_size=self.config.batch_size * 2, device=self.device,
+                               precision=self.config.precision)
+            if self.run_dir is not None:
+                write_metrics(self.run_dir, metrics)
+        dist_util.barrier(self.ctx)
+        return metrics
+
+    def _epoch(self, epoch: int, history: list) -> dict[str, Any] | None:
+        """One epoch; returns its history row, or None when cancelled."""
+        cfg, ctx, dev = self.config, self.ctx, self.device
+        self.net.train()
+        self.batches.set_epoch(epoch)
+        self.transform.set_epoch(epoch)
+        torch.manual_seed(cfg.seed * 7919 + epoch)
+        n_batches = len(self.batches)
+        sums = torch.zeros(2, dtype=torch.float64, device=dev)  # loss sum, correct
+        seen, t0 = 0, time.perf_counter()
+        check_each = dev.type == "cpu" or ctx.enabled
+        flags = torch.zeros(2, device=dev)
+        for i, (x, y) in enumerate(self.batches):
+            x = self.transform(x, train=True)
+            with autocast(dev, self.speed.amp_dtype):
+                out = self.net(x)
+            loss = self.criterion(out.float(), y)
+            self.optimizer.zero_grad(set_to_none=True)
+            if self.scaler is not None:
+                self.scaler.scale(loss).backward()
+                self.scaler.unscale_(self.optimizer)
+            else:
+                loss.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+            if self.scaler is not None:
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+            else:
+                self.optimizer.step()
+            if self.sched_when == "batch":
+                self.scheduler.step()
+            sums[0] += loss.detach().double() * len(y)
+            sums[1] += (out.detach().argmax(1) == y).sum()
+            seen += len(y)
+            self.batches_run += 1
+            report = (i + 1) % cfg.log_every == 0 or i + 1 == n_batches
+            if check_each or report:
+                flags[0] = float(self.cancel.is_set())
+                flags[1] = float(not torch.isfinite(loss).item())
+                stop, bad = (bool(v) for v in dist_util.any_flag(flags, ctx).tolist())
+                if bad:
+                    raise NonFiniteLossError(
+                        f"the loss became {loss.item()} at epoch {epoch + 1}, batch {i + 1}: "
+                        f"lower the learning rate (now {current_lr(self.optimizer):g}), set "
+                        "gradient clipping, or check the data; the last good checkpoint is kept")
+                if stop:
+                    self.emit("cancelled", epoch=epoch + 1, batch=i + 1)
+                    return None
+            if report:
+                self._report_batch(epoch, i, n_batches, sums, seen, t0)
+        elapsed = time.perf_counter() - t0
+        totals = dist_util.all_reduce_sum(torch.cat([sums, sums.new_tensor([seen])]), ctx)
+        loss_sum, correct, count = (float(v) for v in totals.cpu())
+        row: dict[str, Any] = {"epoch": epoch + 1, "train_loss": loss_sum / max(count, 1),
+                               "train_accuracy": correct / max(count, 1),
+                               "lr": current_lr(self.optimizer), "seconds": elapsed,
+                               "samples_per_s": count / elapsed if elapsed > 0 else 0.0}
+        if self.val_batches is not None:
+            val = run_eval(self.net, self.val_batches, self.transform, self.speed.amp_dtype,
+                           ctx)
+            row["val_loss"], row["val_accuracy"] = val["loss"], val["accuracy"]
+        else:
+            row["val_loss"], row["val_accuracy"] = row["train_loss"], row["train_accuracy"]
+        return row
+
+    def _report_batch(self, epoch: int, i: int, n_batches: int, sums: torch.Tensor,
+                      seen: int, t0: float) -> None:
+        loss_sum, correct = (float(v) for v in sums.cpu())
+        now = time.perf_counter()
+        per_batch = (now - self.t_start) / max(self.batches_run, 1)
+        left = (n_batches - i - 1) + (self.config.epochs - epoch - 1) * n_batches
+        self.emit("batch", epoch=epoch + 1, epochs=self.config.epochs, batch=i + 1,
+                  batches=n_batches, loss=loss_sum / max(seen, 1),
+                  accuracy=correct / max(seen, 1),
+                  samples_per_s=seen * self.ctx.world_size / max(now - t0, 1e-9),
+                  lr=current_lr(self.optimizer), eta_s=left * per_batch)
+
+
+def load_history(run_dir: str | Path) -> list[dict[str, Any]]:
+    path = history_path(Path(run_dir))
+    return list(read_json(path)) if path.is_file() else []
