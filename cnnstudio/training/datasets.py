@@ -24,7 +24,6 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "resources" / "data" / "mnist-test"
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -246,6 +245,13 @@ def load_npz(path: str | Path) -> RawDataset:
 
 
 # ---------------------------------------------------------------- built-in names
+def sample_dir() -> Path:
+    """The bundled MNIST test digits (``cnnstudio/resources/data/mnist-test``)."""
+    from importlib.resources import files
+
+    return Path(str(files("cnnstudio.resources").joinpath("data", "mnist-test")))
+
+
 def data_roots(root: str | Path | None = None) -> list[Path]:
     """Where built-in datasets are looked for: ``root``, $CNNSTUDIO_DATA, the user cache."""
     roots = [Path(root)] if root else []
@@ -317,7 +323,7 @@ def load_source(source: str | Path, root: str | Path | None = None,
     """Read a built-in dataset by name, or a path: IDX folder, image folder or .npz file."""
     name = str(source).lower()
     if name == "mnist-sample":
-        return RawDataset(load_idx_folder(SAMPLE_DIR).train, None)
+        return RawDataset(load_idx_folder(sample_dir()).train, None)
     if name in ("mnist", "fashion-mnist", "fashionmnist", "fashion_mnist"):
         return _builtin_idx("mnist" if name == "mnist" else "fashion-mnist", root, download)
     if name in ("cifar10", "cifar-10"):

@@ -35,7 +35,7 @@ def decode_image(path: Path, shape: tuple[int, int, int], grey: bool = False) ->
             img = img.convert("RGB" if colour else "L")
             if (img.width, img.height) != (width, height):
                 img = img.resize((width, height), Image.Resampling.BILINEAR)
-            array = np.asarray(img, dtype=np.uint8)
+            array = np.array(img, dtype=np.uint8)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise DatasetError(f"{path}: corrupt or unreadable image file ({e}); "
                            "remove or replace it") from e
@@ -52,7 +52,7 @@ def decode_image(path: Path, shape: tuple[int, int, int], grey: bool = False) ->
         array = np.repeat(array, 3, axis=2)
     if array.shape[2] != channels:
         raise DatasetError(f"{path}: cannot map {array.shape[2]} channels to {channels}")
-    return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))
+    return torch.from_numpy(array.transpose(2, 0, 1).copy())
 
 
 def decode_files(files: Sequence[Path], shape: tuple[int, int, int], grey: bool = False,
