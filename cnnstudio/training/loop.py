@@ -185,7 +185,7 @@ class Trainer:
         if tb is not None:
             tb.close()
         result = TrainResult(status, len(history), history, self.best_epoch, self.best_score,
-                             str(self.run_dir) if self.run_dir else None)
+                             run_dir=str(self.run_dir) if self.run_dir else None)
         if status != "cancelled" and evaluate_test and data.test is not None:
             result.test_metrics = self._test()
         result.message = f"{status} after {len(history)} epoch(s)"
