@@ -237,7 +237,7 @@ class Graph:
                 f"{target.name} has input ports 1 to {n}; there is no port {port + 1}.", dst, port
             )
         if src == dst:
-            raise CycleError(f"{target.name} cannot feed itself.", dst, port)
+            raise CycleError(f"{target.name} cannot feed itself (a cycle).", dst, port)
         if (dst, port) in self._in:
             other = self.nodes[self._in[(dst, port)].src].name
             raise PortConnectedError(

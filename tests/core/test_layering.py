@@ -1,0 +1,60 @@
+"""The core must stay Qt-free and torch-free: import it where those imports fail."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+CORE_MODULES = [
+    "cnnstudio.core",
+    "cnnstudio.core.builder",
+    "cnnstudio.core.examples",
+    "cnnstudio.core.layout",
+    "cnnstudio.core.presets",
+    "cnnstudio.core.project_io",
+    "cnnstudio.core.retarget",
+    "cnnstudio.core.schema",
+    "cnnstudio.core.summary",
+    "cnnstudio.cli",
+]
+
+
+def test_core_imports_without_torch_or_qt() -> None:
+    code = textwrap.dedent(f"""
+        import importlib, sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                root = name.split(".")[0]
+                if root in ("torch", "torchvision", "PySide6", "pyqtgraph", "onnx",
+                            "onnxruntime", "safetensors"):
+                    raise ImportError(f"core imported {{name}}")
+                return None
+        sys.meta_path.insert(0, Block())
+        for m in {CORE_MODULES!r}:
+            importlib.import_module(m)
+        import pkgutil, cnnstudio.core as core
+        for info in pkgutil.walk_packages(core.__path__, "cnnstudio.core."):
+            importlib.import_module(info.name)
+        from cnnstudio.cli import build_parser
+        build_parser()
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_block_really_blocks() -> None:
+    """The guard above would catch an import of torch (so the test can fail)."""
+    code = textwrap.dedent("""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "torch":
+                    raise ImportError("blocked")
+        sys.meta_path.insert(0, Block())
+        import torch
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode != 0 and "blocked" in out.stderr
