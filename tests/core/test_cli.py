@@ -29,8 +29,8 @@ def test_summary_table_and_keras_count(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["summary", str(EXAMPLES / "fashion_mnist_cnn.cnnproj")]) == 0
     out = capsys.readouterr().out
     assert "conv1 (Conv2d)" in out and "16x28x28" in out
-    assert "Total params: 15,914" in out
-    assert "Keras would count: 16,010" in out  # + 2*(16+32) moving statistics
+    assert "Total params: 29,034" in out  # 416 + 32 + 12,832 + 64 + 15,690
+    assert "Keras would count: 29,130" in out  # + 2*(16+32) moving statistics
 
 
 def test_summary_adapts_input_and_classes(capsys: pytest.CaptureFixture[str]) -> None:
