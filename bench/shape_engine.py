@@ -48,47 +48,49 @@ def best_of(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
     return min(times), statistics.median(times)
 
 
-def main() -> None:
-    results = []
-    for n in (100, 1000, 5000):
-        b, convs = residual_graph(n)
-        count = len(b.graph.nodes)
+def measure(n: int) -> dict[str, float]:
+    b, convs = residual_graph(n)
+    count = len(b.graph.nodes)
 
-        def full() -> None:
-            ShapeEngine(b.graph, follow=False).analysis()
+    def full() -> None:
+        ShapeEngine(b.graph, follow=False).analysis()
 
-        full_best, full_median = best_of(full, 7)
-        engine = ShapeEngine(b.graph)
+    full_best, full_median = best_of(full, 7)
+    engine = ShapeEngine(b.graph)
+    engine.analysis()
+    middle = convs[len(convs) // 2]
+    toggle = [3, 5]
+    recomputed = []
+
+    def edit() -> None:
+        toggle.reverse()
+        b.graph.set_param(middle, "kernel", toggle[0])  # same shape: a local re-check
         engine.analysis()
-        middle = convs[len(convs) // 2]
-        toggle = [3, 5]
-        recomputed = []
+        recomputed.append(engine.recomputed)
 
-        def edit() -> None:
-            toggle.reverse()
-            b.graph.set_param(middle, "kernel", toggle[0])  # same shape: local re-check
-            engine.analysis()
-            recomputed.append(engine.recomputed)
+    edit_best, edit_median = best_of(edit, 50)
+    resize = [16, 8]
 
-        edit_best, edit_median = best_of(edit, 50)
-        resize = [16, 8]
+    def edit_channels() -> None:
+        resize.reverse()
+        b.graph.set_param(convs[-2], "filters", resize[0])  # changes the next node's count
+        engine.analysis()
 
-        def edit_channels() -> None:
-            resize.reverse()
-            b.graph.set_param(convs[-2], "filters", resize[0])
-            engine.analysis()
+    ch_best, ch_median = best_of(edit_channels, 50)
+    return {
+        "nodes": count,
+        "full_ms": round(full_best * 1e3, 3),
+        "full_median_ms": round(full_median * 1e3, 3),
+        "full_us_per_node": round(full_best * 1e6 / count, 2),
+        "edit_ms": round(edit_best * 1e3, 4),
+        "edit_median_ms": round(edit_median * 1e3, 4),
+        "edit_recomputed_nodes": max(recomputed),
+        "edit_channels_ms": round(ch_best * 1e3, 4),
+    }
 
-        ch_best, ch_median = best_of(edit_channels, 50)
-        results.append({
-            "nodes": count,
-            "full_ms": round(full_best * 1e3, 3),
-            "full_median_ms": round(full_median * 1e3, 3),
-            "full_us_per_node": round(full_best * 1e6 / count, 2),
-            "edit_ms": round(edit_best * 1e3, 4),
-            "edit_median_ms": round(edit_median * 1e3, 4),
-            "edit_recomputed_nodes": max(recomputed),
-            "edit_channels_ms": round(ch_best * 1e3, 4),
-        })
+
+def main() -> None:
+    results = [measure(n) for n in (100, 1000, 5000)]
     per_node = [r["full_us_per_node"] for r in results]
     k1000 = next(r for r in results if 900 <= r["nodes"] <= 1100)
     print(json.dumps({

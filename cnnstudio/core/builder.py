@@ -38,8 +38,12 @@ class GraphBuilder:
     def current_group(self) -> str | None:
         return ".".join(self._groups) if self._groups else None
 
-    def input(self, channels: int, height: int, width: int, name: str | None = None) -> str:
-        return self.add("Input", name=name, channels=channels, height=height, width=width)
+    def input(self, *shape: int, name: str | None = None) -> str:
+        """The Input node for images of ``shape`` = (channels, height, width)."""
+        if len(shape) != 3:
+            raise ValueError(f"an input shape is (channels, height, width), got {shape}")
+        c, h, w = shape
+        return self.add("Input", name=name, channels=c, height=h, width=w)
 
     def add(self, kind: str, *inputs: str, name: str | None = None, **params: Any) -> str:
         """Add a ``kind`` node fed by ``inputs`` (in port order) and return its id."""

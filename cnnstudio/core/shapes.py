@@ -198,7 +198,8 @@ class ShapeEngine:
         for nid in inputs[1:]:
             issues.append(Issue(nid, "A network has one Input node; this is a second one.",
                                 fix="Delete this Input, or join the branches after one Input."))
-        sinks = [nid for nid in order if not graph._out.get(nid) and graph.nodes[nid].kind != "Input"]
+        sinks = [nid for nid in order
+                 if not graph.outputs_of(nid) and graph.nodes[nid].kind != "Input"]
         self._output = sinks[-1] if sinks else None
         for nid in sinks[:-1]:
             out = graph.nodes[sinks[-1]].name

@@ -20,7 +20,8 @@ from cnnstudio.core.layers.window import window
 KERNEL = ParamSpec("kernel", "pair", 3, "Kernel height x width (F)", 1, 1024)
 STRIDE = ParamSpec("stride", "pair", 1, "Step of the window (S)", 1, 1024)
 PADDING = ParamSpec(
-    "padding", "padding", "valid", "'valid' (none), 'same' (keep size / stride) or pixels (P)", 0, 1024
+    "padding", "padding", "valid",
+    "'valid' (none), 'same' (keep size / stride) or pixels (P)", 0, 1024,
 )
 DILATION = ParamSpec("dilation", "pair", 1, "Spacing between kernel taps (D)", 1, 1024)
 BIAS = ParamSpec("bias", "bool", True, "Learn an additive bias per output channel")

@@ -57,7 +57,8 @@ def dropout2d(shapes: list[Shape], p: Mapping[str, Any]) -> Result:
 RATE = ParamSpec("rate", "float", 0.5, "Fraction dropped while training", 0.0, 1.0)
 
 SPECS = [
-    LayerSpec("Flatten", "Reshape", "Unroll a feature map into a vector", flatten, prefix="flatten"),
+    LayerSpec("Flatten", "Reshape", "Unroll a feature map into a vector", flatten,
+              prefix="flatten"),
     LayerSpec(
         "Dense", "Dense", "Fully connected layer: every input to every unit", dense,
         (ParamSpec("units", "int", 128, "Number of output units", 1, MAX_SIZE * 16),

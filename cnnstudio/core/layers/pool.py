@@ -11,9 +11,11 @@ from cnnstudio.core.layers.window import window
 KERNEL = ParamSpec("kernel", "pair", 2, "Window height x width (F)", 1, 1024)
 STRIDE = ParamSpec("stride", "pair", 2, "Step of the window (S)", 1, 1024)
 PADDING = ParamSpec(
-    "padding", "padding", "valid", "'valid' (none), 'same' (keep size / stride) or pixels (P)", 0, 1024
+    "padding", "padding", "valid",
+    "'valid' (none), 'same' (keep size / stride) or pixels (P)", 0, 1024,
 )
-CEIL = ParamSpec("ceil_mode", "bool", False, "Round the output size up (keep a partial last window)")
+CEIL = ParamSpec("ceil_mode", "bool", False,
+                 "Round the output size up (keep a partial last window)")
 
 
 def windowed(kind: str):  # type: ignore[no-untyped-def]
