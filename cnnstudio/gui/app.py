@@ -1,17 +1,36 @@
-"""Start the Qt application and show the main window (torch is not imported here)."""
+"""Start the Qt application and show the main window (torch is never imported here).
+
+``run_app(argv)`` is called by ``cnnstudio`` (see cnnstudio/__main__.py): with a project
+path it opens that file, otherwise it offers to recover work left by a crash.
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def run_app(argv: list[str]) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+    from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
-    window = QMainWindow()
-    window.setWindowTitle("CNN Studio")
-    window.setCentralWidget(QLabel("CNN Studio: the canvas is coming."))
-    window.resize(1200, 800)
+    QCoreApplication.setOrganizationName("CNN Studio")
+    QCoreApplication.setApplicationName("cnnstudio")
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *argv])
+    app.setApplicationDisplayName("CNN Studio")
+
+    from cnnstudio.gui.main_window import MainWindow
+    from cnnstudio.gui.theme import app_icon, apply_theme
+
+    settings = QSettings()
+    apply_theme(app, settings.value("ui/theme", "light", type=str))
+    app.setWindowIcon(app_icon())
+    window = MainWindow(settings)
     window.show()
+    paths = [a for a in argv if not a.startswith("-")]
+    if paths:
+        QTimer.singleShot(0, lambda: window.open_file(Path(paths[0]), ask=False))
+    else:
+        QTimer.singleShot(0, window.offer_recovery)
     return int(app.exec())

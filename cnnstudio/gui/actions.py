@@ -1,0 +1,118 @@
+"""The main window's actions, menus and shortcuts, in one table-like place.
+
+Canvas actions (Delete, Copy, Paste, Duplicate, Select all, F to fit) are scoped to the
+canvas (``WidgetWithChildrenShortcut``) so the same keys still edit text in the inspector
+and the search boxes; file and undo actions work window-wide. Menus that list changing
+things (Open Recent, Examples, Presets) are filled when they open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from cnnstudio.gui.main_window import MainWindow
+
+Key = QKeySequence.StandardKey
+
+
+class Actions:
+    def __init__(self, w: MainWindow) -> None:
+        self.w = w
+        self.all: dict[str, QAction] = {}
+        a = self._add
+        a("new", "&New", w.new_document, Key.New)
+        a("open", "&Open...", w.open_dialog, Key.Open)
+        a("save", "&Save", w.save, Key.Save)
+        a("save_as", "Save &As...", w.save_as, "Ctrl+Shift+S")
+        a("quit", "&Quit", w.close, "Ctrl+Q")
+        self.undo = w.undo_group.createUndoAction(w, "&Undo")
+        self.undo.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo = w.undo_group.createRedoAction(w, "&Redo")
+        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        canvas = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        a("delete", "&Delete", w.delete_selection, ["Delete", "Backspace"], canvas)
+        a("copy", "&Copy", w.copy_selection, "Ctrl+C", canvas)
+        a("paste", "&Paste", w.paste, "Ctrl+V", canvas)
+        a("duplicate", "D&uplicate", w.duplicate_selection, "Ctrl+D", canvas)
+        a("select_all", "Select &All", w.scene.select_all, "Ctrl+A", canvas)
+        a("group", "&Group Selection...", w.group_selection, "Ctrl+G", canvas)
+        a("collapse", "&Collapse Group", w.collapse_selection, None, canvas)
+        a("expand", "&Expand Group", w.expand_selection, "Ctrl+Shift+G", canvas)
+        a("ungroup", "&Ungroup", w.ungroup_selection, None, canvas)
+        a("collapse_all", "Collapse All Groups", w.collapse_all)
+        a("expand_all", "Expand All Groups", w.expand_all)
+        a("quick_add", "Add Node...\tTab", w.view.open_quick_add)
+        a("fit", "&Fit to View", w.view.fit_all, "F", canvas)
+        a("zoom_in", "Zoom &In", lambda: w.view.zoom_by(1.25), Key.ZoomIn, canvas)
+        a("zoom_out", "Zoom &Out", lambda: w.view.zoom_by(0.8), Key.ZoomOut, canvas)
+        a("layout", "Automatic &Layout", w.auto_layout, "Ctrl+L")
+        snap = a("snap", "&Snap to Grid", w.set_snap)
+        snap.setCheckable(True)
+        snap.setChecked(True)
+        dark = a("dark", "&Dark Theme", w.set_dark)
+        dark.setCheckable(True)
+        a("about", "&About CNN Studio", w.about)
+        for name in ("delete", "copy", "paste", "duplicate", "select_all", "group", "collapse",
+                     "expand", "ungroup", "fit", "zoom_in", "zoom_out"):
+            w.view.addAction(self.all[name])
+        w.view.context_actions = [self.all[n] if n else None for n in (
+            "duplicate", "copy", "paste", "delete", "", "group", "collapse", "expand",
+            "ungroup", "", "layout", "fit")]
+        self._menus()
+
+    def __getitem__(self, name: str) -> QAction:
+        return self.all[name]
+
+    def _add(self, name: str, text: str, slot: Callable[..., object],
+             keys: object = None, context: Qt.ShortcutContext | None = None) -> QAction:
+        action = QAction(text, self.w)
+        if isinstance(keys, list):
+            action.setShortcuts([QKeySequence(k) for k in keys])
+        elif keys is not None:
+            action.setShortcut(QKeySequence(keys))  # type: ignore[arg-type]
+        if context is not None:
+            action.setShortcutContext(context)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.all[name] = action
+        return action
+
+    def _menus(self) -> None:
+        w, bar = self.w, self.w.menuBar()
+        f = bar.addMenu("&File")
+        for n in ("new", "open"):
+            f.addAction(self.all[n])
+        self.recent_menu = f.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(w.fill_recent_menu)
+        self.examples_menu = f.addMenu("&Examples")
+        self.examples_menu.aboutToShow.connect(w.fill_examples_menu)
+        self.presets_menu = f.addMenu("&Presets")
+        self.presets_menu.aboutToShow.connect(w.fill_presets_menu)
+        f.addSeparator()
+        for n in ("save", "save_as"):
+            f.addAction(self.all[n])
+        f.addSeparator()
+        f.addAction(self.all["quit"])
+        e = bar.addMenu("&Edit")
+        e.addAction(self.undo)
+        e.addAction(self.redo)
+        e.addSeparator()
+        for n in ("copy", "paste", "duplicate", "delete", "select_all"):
+            e.addAction(self.all[n])
+        e.addSeparator()
+        e.addAction(self.all["quick_add"])
+        g = bar.addMenu("&Groups")
+        for n in ("group", "collapse", "expand", "ungroup", "collapse_all", "expand_all"):
+            g.addAction(self.all[n])
+        v = bar.addMenu("&View")
+        for n in ("fit", "zoom_in", "zoom_out", "layout", "snap"):
+            v.addAction(self.all[n])
+        v.addSeparator()
+        self.docks_menu = v.addMenu("&Panels")
+        v.addAction(self.all["dark"])
+        h = bar.addMenu("&Help")
+        h.addAction(self.all["about"])

@@ -1,0 +1,145 @@
+"""A collapsed group on the canvas: one node standing for every member of a group.
+
+Collapsing is view state: the member ``NodeItem``s are hidden, edges inside the group are
+hidden, and edges that cross the group's border end on this item's outer ports (one input
+port per member input fed from outside, one output port per member feeding outside). The
+graph itself never changes, so connections survive collapse and expand. Moving the item
+moves every member by the same offset (one undoable move). Double-click expands it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from cnnstudio.core.shapes import Issue
+from cnnstudio.gui.canvas.node_item import FAR, HEADER, HEIGHT, BadgeItem, font
+from cnnstudio.gui.canvas.port_item import PortItem
+from cnnstudio.gui.theme import GROUP_COLOUR, canvas_colours
+
+WIDTH = 216.0
+
+
+class GroupItem(QGraphicsItem):
+    def __init__(self, name: str, on_moved: Callable[[QGraphicsItem], None],
+                 snap: Callable[[QPointF], QPointF],
+                 on_expand: Callable[[str], None]) -> None:
+        super().__init__()
+        self.name = name
+        self._on_moved, self._snap, self._on_expand = on_moved, snap, on_expand
+        flags = QGraphicsItem.GraphicsItemFlag
+        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable
+                      | flags.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+        self.members: list[str] = []
+        self.inputs: dict[tuple[str, int], PortItem] = {}
+        self.outputs: dict[str, PortItem] = {}
+        self.origin = QPointF()
+        self.badge = BadgeItem(self)
+        self.badge.setPos(WIDTH / 2 - 4, -HEIGHT / 2 + 4)
+        self.detail = self.shape_text = self.count_text = ""
+        self.issues: list[Issue] = []
+
+    def rebuild(self, members: list[str], centre: QPointF,
+                inputs: list[tuple[str, int]], outputs: list[str]) -> None:
+        """Set the members, the position (centre of the members) and the outer ports."""
+        self.members = members
+        for port in [*self.inputs.values(), *self.outputs.values()]:
+            port.setParentItem(None)
+            if port.scene() is not None:
+                port.scene().removeItem(port)
+        self.inputs = {}
+        for i, (dst, p) in enumerate(inputs):
+            port = PortItem(self, dst, p, False, f"Input of {self.name}")
+            port.setPos((i + 1) * WIDTH / (len(inputs) + 1) - WIDTH / 2, -HEIGHT / 2)
+            self.inputs[(dst, p)] = port
+        self.outputs = {}
+        for i, src in enumerate(outputs):
+            port = PortItem(self, src, 0, True, f"Output of {self.name}")
+            port.setPos((i + 1) * WIDTH / (len(outputs) + 1) - WIDTH / 2, HEIGHT / 2)
+            self.outputs[src] = port
+        self.origin = centre
+        self.setPos(centre)
+
+    def set_summary(self, detail: str, shape_text: str, count_text: str,
+                    issues: list[Issue]) -> None:
+        self.detail, self.shape_text, self.count_text = detail, shape_text, count_text
+        self.issues = issues
+        self.badge.show_issues(issues)
+        self.setToolTip(f"Group {self.name}: {detail}\nDouble-click to expand.")
+        self.update()
+
+    def input_anchor(self, dst: str, port: int) -> QPointF:
+        item = self.inputs.get((dst, port))
+        return item.scenePos() if item else self.mapToScene(QPointF(0, -HEIGHT / 2))
+
+    def output_anchor(self, src: str) -> QPointF:
+        item = self.outputs.get(src)
+        return item.scenePos() if item else self.mapToScene(QPointF(0, HEIGHT / 2))
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-WIDTH / 2 - 2, -HEIGHT / 2 - 2, WIDTH + 10, HEIGHT + 10)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        c = canvas_colours()
+        rect = QRectF(-WIDTH / 2, -HEIGHT / 2, WIDTH, HEIGHT)
+        errors = any(i.severity == "error" for i in self.issues)
+        border = QColor(c.selection if self.isSelected() else c.error if errors else c.border)
+        colour = QColor(GROUP_COLOUR)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < FAR:
+            painter.setPen(QPen(border, 4 if self.isSelected() or errors else 1))
+            painter.setBrush(colour)
+            painter.drawRect(rect)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(c.border), 1))
+        painter.setBrush(QColor(c.body))
+        painter.drawRoundedRect(rect.translated(6, 6), 6, 6)  # a stack: several nodes inside
+        painter.drawRoundedRect(rect.translated(3, 3), 6, 6)
+        painter.setPen(QPen(border, 2.5 if self.isSelected() or errors else 1))
+        painter.drawRoundedRect(rect, 6, 6)
+        header = QRectF(rect.left(), rect.top(), WIDTH, HEADER)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(header, 6, 6)
+        painter.drawRect(QRectF(header.left(), header.bottom() - 6, WIDTH, 6))
+        painter.setPen(QColor("white"))
+        text = header.adjusted(8, 0, -8, 0)
+        painter.setFont(font("small"))
+        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                         "group")
+        painter.setFont(font("bold"))
+        name = QFontMetricsF(font("bold")).elidedText(self.name, Qt.TextElideMode.ElideRight,
+                                                      text.width() - 48)
+        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
+        painter.setPen(QColor(c.subtext))
+        painter.setFont(font("small"))
+        detail = QFontMetricsF(font("small")).elidedText(self.detail,
+                                                         Qt.TextElideMode.ElideRight, WIDTH - 16)
+        painter.drawText(QRectF(rect.left() + 8, header.bottom() + 3, WIDTH - 16, 16),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, detail)
+        line = QRectF(rect.left() + 8, header.bottom() + 22, WIDTH - 16, 18)
+        painter.setPen(QColor(c.text))
+        painter.setFont(font("bold"))
+        painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         f"\u2192 {self.shape_text}")
+        painter.setPen(QColor(c.subtext))
+        painter.setFont(font("small"))
+        painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         self.count_text)
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+            return self._snap(value)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            self._on_moved(self)
+        return super().itemChange(change, value)
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:
+        self._on_expand(self.name)

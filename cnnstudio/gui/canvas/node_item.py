@@ -1,0 +1,239 @@
+"""A node on the canvas: title (name and kind), key parameters, output shape, parameter
+count, ports, and an error badge whose tooltip gives each issue's message, formula and fix.
+
+The item mirrors one core ``Node`` (``sync``) and its ``NodeInfo`` (``set_info``); it never
+edits the graph. Painting is cached in device coordinates and simplified when zoomed far
+out (level of detail), so panning a large graph mostly blits cached pixmaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from cnnstudio.core.graph import Node
+from cnnstudio.core.layers import fmt_shape
+from cnnstudio.core.shapes import Issue, NodeInfo
+from cnnstudio.gui.canvas.port_item import PortItem
+from cnnstudio.gui.theme import canvas_colours, category_colour
+
+WIDTH, HEIGHT, HEADER = 196.0, 74.0, 22.0
+FAR = 0.4  # below this zoom, nodes are drawn as plain coloured boxes
+_fonts: dict[str, QFont] = {}
+
+
+def font(which: str) -> QFont:
+    if which not in _fonts:
+        f = QFont()
+        f.setPixelSize(12 if which != "small" else 11)
+        f.setBold(which == "bold")
+        _fonts[which] = f
+    return _fonts[which]
+
+
+def format_count(n: int) -> str:
+    """1234 -> '1.2k', 2_500_000 -> '2.5M'."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= div:
+            return f"{n / div:.1f}{suffix}"
+    return str(n)
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, tuple):
+        return str(v[0]) if len(set(v)) == 1 else "x".join(str(x) for x in v)
+    return str(v)
+
+
+def key_params(node: Node) -> str:
+    """A short line with the parameters that matter most for the node's kind."""
+    p = node.params
+    if node.kind == "Input":
+        return f"{p['channels']} x {p['height']} x {p['width']}"
+    parts: list[str] = []
+    for key in ("filters", "units", "kernel", "stride", "padding", "dilation", "output_size",
+                "rate", "inputs", "cropping", "depth_multiplier", "groups"):
+        if key not in p:
+            continue
+        v = p[key]
+        if key == "filters":
+            parts.append(f"{v} filters")
+        elif key == "units":
+            parts.append(f"{v} units")
+        elif key in ("kernel", "output_size"):
+            parts.append("x".join(str(x) for x in v))
+        elif key == "padding":
+            parts.append(v if isinstance(v, str) else f"pad {_value(v)}")
+        elif key == "inputs":
+            parts.append(f"{v} inputs")
+        elif key == "rate":
+            parts.append(f"rate {v:g}")
+        elif _value(v) not in ("1", "0"):
+            parts.append(f"{key.replace('_', ' ')} {_value(v)}")
+    if p.get("activation", "none") != "none":
+        parts.append(p["activation"])
+    return ", ".join(parts)
+
+
+def issue_text(issues: list[Issue]) -> str:
+    blocks = []
+    for i in issues:
+        lines = [i.message]
+        if i.formula:
+            lines.append(i.formula)
+        if i.fix:
+            lines.append(f"Fix: {i.fix}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+class BadgeItem(QGraphicsItem):
+    """The red (error) or amber (warning) mark at a node's corner; its tooltip explains."""
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.setZValue(3)
+        self.colour = QColor("#d93025")
+        self.setVisible(False)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-9, -9, 18, 18)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        painter.setPen(QPen(QColor("white"), 1.5))
+        painter.setBrush(self.colour)
+        painter.drawEllipse(QPointF(0, 0), 8, 8)
+        painter.setFont(font("bold"))
+        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def show_issues(self, issues: list[Issue]) -> None:
+        self.setVisible(bool(issues))
+        if issues:
+            error = any(i.severity == "error" for i in issues)
+            self.colour = QColor(canvas_colours().error if error else "#e0a100")
+            self.setToolTip(issue_text(issues))
+            self.update()
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, node: Node, on_moved: Callable[[NodeItem], None],
+                 snap: Callable[[QPointF], QPointF]) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self._on_moved, self._snap = on_moved, snap
+        flags = QGraphicsItem.GraphicsItemFlag
+        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable
+                      | flags.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+        self.inputs: list[PortItem] = []
+        self.output = PortItem(self, node.id, 0, True)
+        self.output.setPos(0, HEIGHT / 2)
+        self.badge = BadgeItem(self)
+        self.badge.setPos(WIDTH / 2 - 4, -HEIGHT / 2 + 4)
+        self.name = self.kind = self.params_line = self.elided_params = ""
+        self.colour = QColor()
+        self.shape_text, self.count_text = "?", ""
+        self.info: NodeInfo | None = None
+        self.issues: list[Issue] = []
+        self.sync(node)
+        self.setPos(*node.position)
+
+    # ------------------------------------------------------------ mirror the model
+    def sync(self, node: Node) -> None:
+        """Re-read the name, kind, parameters and number of input ports."""
+        self.name, self.kind = node.name, node.kind
+        self.colour = category_colour(node.spec.category)
+        self.params_line = key_params(node)
+        self.elided_params = QFontMetricsF(font("small")).elidedText(
+            self.params_line, Qt.TextElideMode.ElideRight, WIDTH - 16)
+        count = node.input_count
+        while len(self.inputs) > count:
+            port = self.inputs.pop()
+            port.setParentItem(None)
+            if port.scene() is not None:
+                port.scene().removeItem(port)
+        while len(self.inputs) < count:
+            self.inputs.append(PortItem(self, node.id, len(self.inputs), False))
+        for i, port in enumerate(self.inputs):
+            port.setPos((i + 1) * WIDTH / (count + 1) - WIDTH / 2, -HEIGHT / 2)
+        self.setToolTip(f"{node.name} ({node.kind})\n{node.spec.help}")
+        self.update()
+
+    def set_info(self, info: NodeInfo, issues: list[Issue]) -> None:
+        self.info, self.issues = info, issues
+        self.shape_text = fmt_shape(info.shape) if info.shape is not None else "?"
+        self.count_text = f"{format_count(info.params)} params" if info.params else ""
+        self.badge.show_issues(issues)
+        self.update()
+
+    def input_anchor(self, port: int) -> QPointF:
+        if 0 <= port < len(self.inputs):
+            return self.inputs[port].scenePos()
+        return self.mapToScene(QPointF(0, -HEIGHT / 2))
+
+    def output_anchor(self) -> QPointF:
+        return self.output.scenePos()
+
+    # ------------------------------------------------------------ painting
+    def boundingRect(self) -> QRectF:
+        return QRectF(-WIDTH / 2 - 2, -HEIGHT / 2 - 2, WIDTH + 4, HEIGHT + 4)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        c = canvas_colours()
+        rect = QRectF(-WIDTH / 2, -HEIGHT / 2, WIDTH, HEIGHT)
+        errors = any(i.severity == "error" for i in self.issues)
+        border = QColor(c.selection if self.isSelected() else c.error if errors else c.border)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < FAR:
+            painter.setPen(QPen(border, 4 if self.isSelected() or errors else 1))
+            painter.setBrush(self.colour)
+            painter.drawRect(rect)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(border, 2.5 if self.isSelected() or errors else 1))
+        painter.setBrush(QColor(c.body))
+        painter.drawRoundedRect(rect, 6, 6)
+        header = QRectF(rect.left(), rect.top(), WIDTH, HEADER)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.colour)
+        painter.drawRoundedRect(header, 6, 6)
+        painter.drawRect(QRectF(header.left(), header.bottom() - 6, WIDTH, 6))
+        painter.setPen(QColor("white"))
+        painter.setFont(font("small"))
+        text = header.adjusted(8, 0, -8, 0)
+        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                         self.kind)
+        kind_w = QFontMetricsF(font("small")).horizontalAdvance(self.kind) + 8
+        painter.setFont(font("bold"))
+        name = QFontMetricsF(font("bold")).elidedText(
+            self.name, Qt.TextElideMode.ElideRight, text.width() - kind_w)
+        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
+        painter.setPen(QColor(c.subtext))
+        painter.setFont(font("small"))
+        painter.drawText(QRectF(rect.left() + 8, header.bottom() + 3, WIDTH - 16, 16),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         self.elided_params)
+        line = QRectF(rect.left() + 8, header.bottom() + 22, WIDTH - 16, 18)
+        painter.setPen(QColor(c.error if self.shape_text == "?" else c.text))
+        painter.setFont(font("bold"))
+        painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         f"\u2192 {self.shape_text}")
+        painter.setPen(QColor(c.subtext))
+        painter.setFont(font("small"))
+        painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         self.count_text)
+
+    # ------------------------------------------------------------ moves
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+            return self._snap(value)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            self._on_moved(self)
+        return super().itemChange(change, value)

@@ -1,0 +1,396 @@
+"""The main window: the canvas in the middle, palette / inspector / summary / history docks,
+menus, and the file operations (new, open, save, examples, presets, recent, recovery).
+
+The window holds one ``Document`` at a time; ``set_document`` hands it to the scene and the
+panels, which follow it from then on. Opening a file builds a new document first, so a
+broken file (``ProjectFileError``) is reported and leaves the open one untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSettings, Qt, Slot
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoGroup
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMessageBox,
+    QUndoView,
+    QWidget,
+)
+
+from cnnstudio.core.errors import GraphError, ProjectFileError
+from cnnstudio.core.presets import PRESETS, build_preset
+from cnnstudio.core.project_io import Project
+from cnnstudio.gui import clipboard
+from cnnstudio.gui.actions import Actions
+from cnnstudio.gui.canvas.node_item import NodeItem
+from cnnstudio.gui.canvas.scene import CanvasScene
+from cnnstudio.gui.canvas.view import CanvasView
+from cnnstudio.gui.document import Document
+from cnnstudio.gui.files import AutoSaver, RecentFiles, default_recovery_dir, find_orphans
+from cnnstudio.gui.panels.inspector import Inspector
+from cnnstudio.gui.panels.palette import Palette
+from cnnstudio.gui.panels.summary import SummaryPanel
+from cnnstudio.gui.theme import app_icon, apply_theme, current_theme
+from cnnstudio.resources import resource_path
+
+FILTER = "CNN Studio projects (*.cnnproj);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None, recovery_dir: Path | None = None,
+                 autosave_ms: int = 60_000) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings()
+        self.recent = RecentFiles(self.settings)
+        self.setWindowIcon(app_icon())
+        self.undo_group = QUndoGroup(self)
+        self.scene = CanvasScene(self)
+        self.view = CanvasView(self.scene, self)
+        self.setCentralWidget(self.view)
+        self.palette = Palette(self)
+        self.inspector = Inspector(self)
+        self.summary = SummaryPanel(self)
+        self.history = QUndoView(self.undo_group, self)
+        self.history.setEmptyLabel("<opened>")
+        self.docks = {
+            "palette": self._dock("Layers", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "inspector": self._dock("Inspector", self.inspector,
+                                    Qt.DockWidgetArea.RightDockWidgetArea),
+            "history": self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea),
+            "summary": self._dock("Summary", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea),
+        }
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [220, 320],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["summary"]], [190], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["history"])
+        self.docks["inspector"].raise_()
+        self.actions = Actions(self)
+        for dock in self.docks.values():
+            self.actions.docks_menu.addAction(dock.toggleViewAction())
+        self.actions["dark"].setChecked(current_theme() == "dark")
+        self.autosaver = AutoSaver(recovery_dir or default_recovery_dir(), autosave_ms, self)
+        self.palette.kindActivated.connect(self.add_kind_at_centre)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.message.connect(self.show_message)
+        self.inspector.message.connect(self.show_message)
+        self.summary.nodeClicked.connect(self.reveal_node)
+        self.doc: Document | None = None
+        self.set_document(Document())
+        self.resize(1400, 900)
+        self.statusBar().showMessage("Drag layers from the palette, or press Tab on the canvas.")
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.lower())
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # ------------------------------------------------------------ document
+    def set_document(self, doc: Document) -> None:
+        old, self.doc = self.doc, doc
+        doc.setParent(self)
+        self.undo_group.addStack(doc.undo_stack)
+        self.undo_group.setActiveStack(doc.undo_stack)
+        self.scene.set_document(doc)
+        self.inspector.set_document(doc)
+        self.summary.set_document(doc)
+        self.autosaver.set_document(doc)
+        doc.modifiedChanged.connect(self.setWindowModified)
+        doc.pathChanged.connect(self._update_title)
+        self.setWindowModified(doc.modified)
+        self._update_title()
+        if old is not None:
+            self.undo_group.removeStack(old.undo_stack)
+            old.close()
+            old.deleteLater()
+        self.view.fit_all()
+
+    @Slot()
+    def _update_title(self) -> None:
+        assert self.doc is not None
+        self.setWindowTitle(f"{self.doc.title}[*] - CNN Studio")
+
+    def showEvent(self, event: object) -> None:  # type: ignore[override]
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.view.fit_all()
+
+    @Slot(str)
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # ------------------------------------------------------------ files
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False when the user cancels."""
+        if self.doc is None or not self.doc.modified:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.doc.title}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_document(self) -> None:
+        if self.maybe_save():
+            self.set_document(Document())
+
+    def open_dialog(self) -> None:
+        start = str(self.doc.path.parent) if self.doc and self.doc.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str | Path, ask: bool = True) -> bool:
+        """Open a project file; a broken one is reported and changes nothing."""
+        try:
+            doc = Document.open(path)
+        except ProjectFileError as exc:
+            QMessageBox.critical(self, "Cannot open the project",
+                                 f"{Path(exc.path).name} could not be opened:\n\n{exc.reason}")
+            return False
+        if ask and not self.maybe_save():
+            doc.close()
+            return False
+        self.set_document(doc)
+        self.recent.add(path)
+        return True
+
+    def open_example(self, path: Path) -> bool:
+        if not self.open_file(path):
+            return False
+        assert self.doc is not None
+        self.doc.path, self.doc.name = None, path.stem  # save elsewhere, not into the bundle
+        self._update_title()
+        self.recent.remove(str(path.resolve()))
+        return True
+
+    def open_preset(self, preset_id: str) -> bool:
+        if not self.maybe_save():
+            return False
+        preset = PRESETS[preset_id]
+        try:
+            graph = build_preset(preset_id)
+        except (GraphError, ValueError, KeyError) as exc:
+            QMessageBox.critical(self, "Cannot build the preset", str(exc))
+            return False
+        doc = Document(Project(graph, preset.id, preset.description))
+        doc.collapse_all_if_large()
+        self.set_document(doc)
+        return True
+
+    def save(self) -> bool:
+        assert self.doc is not None
+        if self.doc.path is None:
+            return self.save_as()
+        return self._write(self.doc.path)
+
+    def save_as(self) -> bool:
+        assert self.doc is not None
+        start = str(self.doc.path or Path.home() / f"{self.doc.name}.cnnproj")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", start, FILTER)
+        if not path:
+            return False
+        target = Path(path)
+        if target.suffix != ".cnnproj":
+            target = target.with_suffix(".cnnproj")
+        return self._write(target)
+
+    def _write(self, path: Path) -> bool:
+        assert self.doc is not None
+        try:
+            self.doc.save(path)
+        except OSError as exc:
+            QMessageBox.critical(self, "Cannot save", f"{path}: {exc.strerror or exc}")
+            return False
+        self.recent.add(path)
+        self.show_message(f"Saved {path}")
+        return True
+
+    @Slot()
+    def fill_recent_menu(self) -> None:
+        menu = self.actions.recent_menu
+        menu.clear()
+        for p in self.recent.paths():
+            menu.addAction(Path(p).name, lambda p=p: self.open_file(p)).setToolTip(p)
+        if menu.isEmpty():
+            menu.addAction("(none)").setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("Clear list", self.recent.clear)
+
+    @Slot()
+    def fill_examples_menu(self) -> None:
+        menu = self.actions.examples_menu
+        menu.clear()
+        for p in sorted(resource_path("examples").glob("*.cnnproj")):
+            menu.addAction(p.stem.replace("_", " "), lambda p=p: self.open_example(p))
+
+    @Slot()
+    def fill_presets_menu(self) -> None:
+        menu = self.actions.presets_menu
+        menu.clear()
+        for pid, preset in PRESETS.items():
+            action = menu.addAction(preset.title, lambda pid=pid: self.open_preset(pid))
+            action.setToolTip(preset.description)
+        menu.setToolTipsVisible(True)
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the newest recovery copy; True when one was opened."""
+        orphans = find_orphans(self.autosaver.folder)
+        if not orphans:
+            return False
+        newest = orphans[0]
+        where = str(newest.original) if newest.original else "an unsaved project"
+        answer = QMessageBox.question(
+            self, "Recover unsaved work?",
+            f"CNN Studio did not close properly. Recover the autosaved copy of {where}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        recovered = False
+        if answer == QMessageBox.StandardButton.Yes:
+            try:
+                doc = Document.open(newest.project)
+            except ProjectFileError as exc:
+                QMessageBox.critical(self, "Cannot recover", exc.reason)
+            else:
+                doc.path = newest.original
+                if newest.original is None:
+                    doc.name = "Recovered"
+                self.set_document(doc)
+                doc.mark_modified()
+                self.autosaver.save_now()
+                recovered = True
+        for orphan in orphans:
+            orphan.discard()
+        return recovered
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.autosaver.shutdown()
+        event.accept()
+
+    # ------------------------------------------------------------ edits
+    @Slot(str)
+    def add_kind_at_centre(self, kind: str) -> None:
+        self.view.add_kind(kind, self.view.mapToScene(self.view.viewport().rect().center()))
+
+    def delete_selection(self) -> None:
+        assert self.doc is not None
+        self.doc.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
+
+    def copy_selection(self) -> None:
+        assert self.doc is not None
+        ids = self.scene.selected_node_ids()
+        if ids:
+            data = QMimeData()
+            raw = clipboard.dumps(self.doc.copy_data(ids))
+            data.setData(clipboard.MIME_TYPE, raw)
+            data.setText(raw.decode("utf-8"))
+            QGuiApplication.clipboard().setMimeData(data)
+
+    def paste(self) -> None:
+        assert self.doc is not None
+        mime = QGuiApplication.clipboard().mimeData()
+        raw = bytes(mime.data(clipboard.MIME_TYPE).data()) if mime is not None else b""
+        data = clipboard.loads(raw) if raw else None
+        if data is None:
+            self.show_message("The clipboard holds no CNN Studio nodes.")
+            return
+        self._select_after(lambda: self.doc.paste(data) if self.doc else [])
+
+    def duplicate_selection(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if ids and self.doc is not None:
+            self._select_after(lambda: self.doc.duplicate(ids) if self.doc else [])
+
+    def _select_after(self, edit: object) -> None:
+        try:
+            ids = edit()  # type: ignore[operator]
+        except GraphError as exc:
+            self.show_message(exc.message)
+            return
+        self.scene.select_nodes(ids)
+
+    def group_selection(self) -> None:
+        assert self.doc is not None
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            self.show_message("Select the nodes to group first.")
+            return
+        n = len(self.doc.groups()) + 1
+        name, ok = QInputDialog.getText(self, "Group", "Name of the group:", text=f"group{n}")
+        if ok and name.strip():
+            self.doc.group_nodes(ids, name.strip())
+
+    def _groups_of_selection(self) -> set[str]:
+        assert self.doc is not None
+        nodes = self.doc.graph.nodes
+        return {g for g in (nodes[n].group for n in self.scene.selected_node_ids()) if g}
+
+    def collapse_selection(self) -> None:
+        assert self.doc is not None
+        self.doc.set_collapsed(sorted(self._groups_of_selection()), True)
+
+    def expand_selection(self) -> None:
+        assert self.doc is not None
+        self.doc.set_collapsed(sorted(self._groups_of_selection()), False)
+
+    def ungroup_selection(self) -> None:
+        assert self.doc is not None
+        for g in sorted(self._groups_of_selection()):
+            self.doc.ungroup(g)
+
+    def collapse_all(self) -> None:
+        assert self.doc is not None
+        self.doc.set_collapsed(list(self.doc.groups()), True)
+
+    def expand_all(self) -> None:
+        assert self.doc is not None
+        self.doc.set_collapsed(list(self.doc.collapsed), False)
+
+    def auto_layout(self) -> None:
+        assert self.doc is not None
+        self.doc.auto_layout()
+        self.view.fit_all()
+
+    def set_snap(self) -> None:
+        self.scene.snap_to_grid = self.actions["snap"].isChecked()
+
+    def set_dark(self) -> None:
+        name = "dark" if self.actions["dark"].isChecked() else "light"
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, name)
+        self.settings.setValue("ui/theme", name)
+        for item in self.scene.items():
+            item.update()
+        self.view.viewport().update()
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About CNN Studio",
+                          "CNN Studio: design, train and export convolutional networks.")
+
+    # ------------------------------------------------------------ selection
+    @Slot()
+    def _selection_changed(self) -> None:
+        items = self.scene.selectedItems()
+        nodes = [i for i in items if isinstance(i, NodeItem)]
+        one = nodes[0].node_id if len(nodes) == 1 and len(items) == 1 else None
+        self.inspector.set_node(one)
+        self.summary.select_node(one)
+        if len(items) > 1:
+            self.show_message(f"{len(self.scene.selected_node_ids())} nodes selected")
+
+    @Slot(str)
+    def reveal_node(self, node_id: str) -> None:
+        self.scene.select_nodes([node_id])
+        self.view.centerOn(self.scene.item_for(node_id))

@@ -1,0 +1,140 @@
+"""The summary dock: the table ``cnnstudio summary`` prints, live.
+
+``SummaryModel`` wraps ``cnnstudio.core.summary.summary_dict`` of the document's analysis and
+is re-read after each edit (a model reset: the view only paints visible rows). Clicking a
+row emits ``nodeClicked(node_id)`` so the canvas can select that node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from cnnstudio.core.layers import fmt_shape
+from cnnstudio.core.summary import summary_dict
+from cnnstudio.gui.document import Document
+
+HEADERS = ("Layer (type)", "Output Shape", "Param #", "Mult-Adds")
+Index = QModelIndex | QPersistentModelIndex
+
+
+class SummaryModel(QAbstractTableModel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[dict[str, Any]] = []
+        self.data_dict: dict[str, Any] = {}
+        self.bad: set[str] = set()
+
+    def reload(self, doc: Document) -> None:
+        self.beginResetModel()
+        self.data_dict = summary_dict(doc.engine.analysis())
+        self.rows = self.data_dict["layers"]
+        self.bad = {i["node_id"] for i in self.data_dict["issues"]
+                    if i["node_id"] and i["severity"] == "error"}
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return f"{r['name']} ({r['type']})"
+            if col == 1:
+                return fmt_shape(tuple(r["output_shape"])) if r["output_shape"] else "?"
+            return f"{r['params'] if col == 2 else r['mult_adds']:,}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and r["id"] in self.bad:
+            return QColor("#d93025")
+        if role == Qt.ItemDataRole.UserRole:
+            return r["id"]
+        return None
+
+    def row_of(self, node_id: str) -> int:
+        for i, r in enumerate(self.rows):
+            if r["id"] == node_id:
+                return i
+        return -1
+
+
+class SummaryPanel(QWidget):
+    nodeClicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc: Document | None = None
+        self.model = SummaryModel(self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setAlternatingRowColors(True)
+        self.totals = QLabel(self)
+        self.totals.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.table)
+        layout.addWidget(self.totals)
+        self.table.clicked.connect(self._clicked)
+
+    def set_document(self, doc: Document) -> None:
+        if self.doc is not None:
+            self.doc.changed.disconnect(self.refresh)
+        self.doc = doc
+        doc.changed.connect(self.refresh)
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        if self.doc is None:
+            return
+        self.model.reload(self.doc)
+        d = self.model.data_dict
+        shape = d["input_shape"]
+        state = "valid" if d["valid"] else f"{len(d['issues'])} issue(s)"
+        self.totals.setText(
+            f"Input {fmt_shape(tuple(shape)) if shape else '?'} &nbsp; "
+            f"<b>Total params</b> {d['total_params']:,} "
+            f"(trainable {d['trainable_params']:,}, non-trainable "
+            f"{d['non_trainable_params']:,}) &nbsp; <b>Mult-adds</b> "
+            f"{d['total_mult_adds']:,} &nbsp; <b>{state}</b>")
+
+    def select_node(self, node_id: str | None) -> None:
+        row = self.model.row_of(node_id) if node_id else -1
+        if row < 0:
+            self.table.clearSelection()
+        else:
+            self.table.selectRow(row)
+
+    @Slot(QModelIndex)
+    def _clicked(self, index: QModelIndex) -> None:
+        node_id = self.model.data(index, Qt.ItemDataRole.UserRole)
+        if node_id:
+            self.nodeClicked.emit(node_id)
