@@ -16,11 +16,13 @@ def _channels(s: Shape, kind: str) -> int:
 
 def batchnorm(shapes: list[Shape], p: Mapping[str, Any]) -> Result:
     c = _channels(shapes[0], "BatchNorm")
+    k = 2 if p.get("scale", True) else 1
+    what = "scale and shift" if k == 2 else "shift only (scale=False)"
     return Result(
-        shapes[0], 2 * c, keras_params=4 * c, mult_adds=2 * c, keras_non_trainable=2 * c,
+        shapes[0], k * c, keras_params=(k + 2) * c, mult_adds=2 * c, keras_non_trainable=2 * c,
         explanation=[
-            f"params = 2 * {c} = {2 * c} (scale and shift per channel)",
-            f"Keras also counts the moving mean and variance: 4 * {c} = {4 * c} "
+            f"params = {k} * {c} = {k * c} ({what} per channel)",
+            f"Keras also counts the moving mean and variance: {k + 2} * {c} = {(k + 2) * c} "
             f"({2 * c} non-trainable)",
         ],
     )
@@ -50,7 +52,10 @@ SPECS = [
     LayerSpec("BatchNorm", "Normalisation", "Normalise each channel over the batch", batchnorm,
               (EPS, ParamSpec("momentum", "float", 0.1,
                               "Weight of the newest batch in the running statistics "
-                              "(PyTorch convention; Keras momentum 0.99 is 0.01 here)", 0.0, 1.0)),
+                              "(PyTorch convention; Keras momentum 0.99 is 0.01 here)", 0.0, 1.0),
+               ParamSpec("scale", "bool", True,
+                         "Learn a per-channel scale (gamma); off keeps only the shift (beta), "
+                         "as Keras' scale=False")),
               prefix="batchnorm", has_weights=True),
     LayerSpec("LayerNorm", "Normalisation",
               "Normalise over the channels at each position (as ConvNeXt uses)", layernorm,

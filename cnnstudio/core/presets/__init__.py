@@ -61,7 +61,18 @@ def build_preset(
 
 
 def _load_builtin() -> None:
-    from cnnstudio.core.presets import classic  # noqa: F401
+    from cnnstudio.core.presets import (  # noqa: F401
+        classic,
+        convnext,
+        densenet,
+        efficientnet,
+        inception,
+        inception_resnet,
+        mobilenet,
+        nasnet,
+        resnet,
+        xception,
+    )
 
 
 _load_builtin()

@@ -1,0 +1,1 @@
+"""NASNet (placeholder, filled below)."""

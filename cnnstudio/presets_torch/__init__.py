@@ -1,0 +1,1 @@
+"""Torch-side helpers for the presets: torchvision key mapping and transfer learning."""
