@@ -25,6 +25,7 @@ from cnnstudio.core.layout import layered_positions
 from cnnstudio.core.project_io import Project
 from cnnstudio.core.shapes import ShapeEngine
 from cnnstudio.gui import clipboard
+from cnnstudio.gui.layout import collapsed_layout
 from cnnstudio.gui.commands import (
     AddNode,
     Connect,
@@ -87,9 +88,14 @@ class Document(QObject):
             doc.collapse_all_if_large()
         return doc
 
-    def collapse_all_if_large(self) -> None:
+    def collapse_all_if_large(self, relayout: bool = False) -> None:
+        """Collapse every group of a large graph (before it is shown; not undoable).
+        With ``relayout``, also lay the collapsed view out compactly (fresh presets)."""
         if len(self.graph.nodes) > COLLAPSE_ABOVE:
             self.collapsed = set(self.groups())
+            if relayout:
+                for nid, xy in collapsed_layout(self.graph, self.collapsed).items():
+                    self.graph.move(nid, xy)
 
     def close(self) -> None:
         self.engine.close()
@@ -225,7 +231,11 @@ class Document(QObject):
                 ed.apply(Move(self.graph, moves))
 
     def auto_layout(self) -> None:
-        self.move_nodes(layered_positions(self.graph), "Automatic layout")
+        """Lay the graph out (collapsed groups as single units), as one undoable move."""
+        live = self.collapsed & set(self.groups())
+        positions = (collapsed_layout(self.graph, live) if live
+                     else layered_positions(self.graph))
+        self.move_nodes(positions, "Automatic layout")
 
     def group_nodes(self, node_ids: Iterable[str], name: str, collapse: bool = True) -> None:
         """Put nodes in the group ``name`` and (by default) collapse it into one group node."""

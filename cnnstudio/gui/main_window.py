@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Cannot build the preset", str(exc))
             return False
         doc = Document(Project(graph, preset.id, preset.description))
-        doc.collapse_all_if_large()
+        doc.collapse_all_if_large(relayout=True)
         self.set_document(doc)
         return True
 
@@ -330,6 +330,7 @@ class MainWindow(QMainWindow):
         name, ok = QInputDialog.getText(self, "Group", "Name of the group:", text=f"group{n}")
         if ok and name.strip():
             self.doc.group_nodes(ids, name.strip())
+            self.scene.select_groups([name.strip()])
 
     def _groups_of_selection(self) -> set[str]:
         assert self.doc is not None
@@ -338,7 +339,9 @@ class MainWindow(QMainWindow):
 
     def collapse_selection(self) -> None:
         assert self.doc is not None
-        self.doc.set_collapsed(sorted(self._groups_of_selection()), True)
+        groups = sorted(self._groups_of_selection())
+        self.doc.set_collapsed(groups, True)
+        self.scene.select_groups(groups)
 
     def expand_selection(self) -> None:
         assert self.doc is not None

@@ -21,7 +21,7 @@ from cnnstudio.gui.canvas.node_item import FAR, HEADER, HEIGHT, BadgeItem, font
 from cnnstudio.gui.canvas.port_item import PortItem
 from cnnstudio.gui.theme import GROUP_COLOUR, canvas_colours
 
-WIDTH = 216.0
+WIDTH = 196.0
 
 
 class GroupItem(QGraphicsItem):
@@ -83,7 +83,7 @@ class GroupItem(QGraphicsItem):
         return item.scenePos() if item else self.mapToScene(QPointF(0, HEIGHT / 2))
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-WIDTH / 2 - 2, -HEIGHT / 2 - 2, WIDTH + 10, HEIGHT + 10)
+        return QRectF(-WIDTH / 2 - 2, -HEIGHT / 2 - 2, WIDTH + 8, HEIGHT + 8)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
@@ -100,8 +100,8 @@ class GroupItem(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor(c.border), 1))
         painter.setBrush(QColor(c.body))
-        painter.drawRoundedRect(rect.translated(6, 6), 6, 6)  # a stack: several nodes inside
-        painter.drawRoundedRect(rect.translated(3, 3), 6, 6)
+        painter.drawRoundedRect(rect.translated(4, 4), 6, 6)  # a stack: several nodes inside
+        painter.drawRoundedRect(rect.translated(2, 2), 6, 6)
         painter.setPen(QPen(border, 2.5 if self.isSelected() or errors else 1))
         painter.drawRoundedRect(rect, 6, 6)
         header = QRectF(rect.left(), rect.top(), WIDTH, HEADER)

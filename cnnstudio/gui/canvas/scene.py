@@ -378,3 +378,9 @@ class CanvasScene(QGraphicsScene):
         for item in [*self.nodes.values(), *self.groups.values()]:
             if item.isVisible():
                 item.setSelected(True)
+
+    def select_groups(self, names: list[str]) -> None:
+        self.clearSelection()
+        for name in names:
+            if name in self.groups:
+                self.groups[name].setSelected(True)
