@@ -58,7 +58,7 @@ class Issue:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeInfo:
     """What the engine knows about one node. ``shape`` is None when it cannot be computed."""
 

@@ -138,7 +138,7 @@ class ShapeProblem(Exception):
         self.port = port
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     """What a shape rule returns for one node."""
 
