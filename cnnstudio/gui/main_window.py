@@ -374,8 +374,7 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, name)
         self.settings.setValue("ui/theme", name)
-        for item in self.scene.items():
-            item.update()
+        self.scene.restyle()
         self.view.viewport().update()
 
     def about(self) -> None:

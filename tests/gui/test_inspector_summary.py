@@ -93,7 +93,7 @@ def test_editors_follow_param_types(qtbot: Any) -> None:
     assert isinstance(eps.box, QDoubleSpinBox) and eps.box.text() == "1e-05"
 
 
-def test_summary_is_live_and_selects_nodes(window: MainWindow) -> None:
+def test_summary_is_live_and_selects_nodes(qtbot: Any, window: MainWindow) -> None:
     doc = open_graph(window, chain_graph())
     model = window.summary.model
     assert model.rowCount() == 5
@@ -101,7 +101,7 @@ def test_summary_is_live_and_selects_nodes(window: MainWindow) -> None:
     assert model.index(1, 1).data() == "8x26x26"
     assert "valid" in window.summary.totals.text()
     doc.set_param(doc.graph.by_name("conv1").id, "filters", 4)
-    assert model.index(1, 1).data() == "4x26x26"
+    qtbot.waitUntil(lambda: model.index(1, 1).data() == "4x26x26", timeout=2000)
     assert model.index(1, 2).data() == "40"
     window.summary._clicked(model.index(3, 0))
     assert window.scene.selected_node_ids() == [doc.graph.by_name("flatten").id]

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.core.shapes import Issue
 from cnnstudio.gui.canvas.node_item import FAR, HEADER, HEIGHT, BadgeItem, font
-from cnnstudio.gui.canvas.port_item import PortItem
+from cnnstudio.gui.canvas.port_item import PortItem, paint_port
 from cnnstudio.gui.theme import GROUP_COLOUR, canvas_colours
 
 WIDTH = 196.0
@@ -63,6 +63,8 @@ class GroupItem(QGraphicsItem):
             port = PortItem(self, src, 0, True, f"Output of {self.name}")
             port.setPos((i + 1) * WIDTH / (len(outputs) + 1) - WIDTH / 2, HEIGHT / 2)
             self.outputs[src] = port
+        for port in [*self.inputs.values(), *self.outputs.values()]:
+            port.connected = True
         self.origin = centre
         self.setPos(centre)
 
@@ -83,7 +85,7 @@ class GroupItem(QGraphicsItem):
         return item.scenePos() if item else self.mapToScene(QPointF(0, HEIGHT / 2))
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-WIDTH / 2 - 2, -HEIGHT / 2 - 2, WIDTH + 8, HEIGHT + 8)
+        return QRectF(-WIDTH / 2 - 2, -HEIGHT / 2 - 8, WIDTH + 8, HEIGHT + 16)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
@@ -133,6 +135,8 @@ class GroupItem(QGraphicsItem):
         painter.setFont(font("small"))
         painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          self.count_text)
+        for port in [*self.inputs.values(), *self.outputs.values()]:
+            paint_port(painter, port)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:

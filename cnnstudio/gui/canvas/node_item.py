@@ -18,11 +18,12 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from cnnstudio.core.graph import Node
 from cnnstudio.core.layers import fmt_shape
 from cnnstudio.core.shapes import Issue, NodeInfo
-from cnnstudio.gui.canvas.port_item import PortItem
+from cnnstudio.gui.canvas.port_item import PortItem, paint_port
 from cnnstudio.gui.theme import canvas_colours, category_colour
 
 WIDTH, HEIGHT, HEADER = 196.0, 74.0, 22.0
 FAR = 0.4  # below this zoom, nodes are drawn as plain coloured boxes
+BOUNDS = QRectF(-WIDTH / 2 - 2, -HEIGHT / 2 - 8, WIDTH + 4, HEIGHT + 16)  # ports included
 _fonts: dict[str, QFont] = {}
 
 
@@ -182,7 +183,7 @@ class NodeItem(QGraphicsItem):
 
     # ------------------------------------------------------------ painting
     def boundingRect(self) -> QRectF:
-        return QRectF(-WIDTH / 2 - 2, -HEIGHT / 2 - 2, WIDTH + 4, HEIGHT + 4)
+        return BOUNDS
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
@@ -229,6 +230,8 @@ class NodeItem(QGraphicsItem):
         painter.setFont(font("small"))
         painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          self.count_text)
+        for port in [*self.inputs, self.output]:
+            paint_port(painter, port)
 
     # ------------------------------------------------------------ moves
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:

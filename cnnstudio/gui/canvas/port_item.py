@@ -3,12 +3,14 @@
 Ports are children of a ``NodeItem`` or a ``GroupItem``; ``node_id``/``index`` say which
 graph port they stand for (for a group's ports: the member node behind it). The scene
 starts a connection drag when a port is pressed and asks the document to connect when the
-drag ends on another port.
+drag ends on another port. A port has no painting of its own (``ItemHasNoContents``): its
+owner draws it into its cached pixmap with ``paint_port``, so a frame never calls into
+Python once per port.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt  # noqa: F401
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
@@ -27,7 +29,7 @@ class PortItem(QGraphicsItem):
         self.node_id, self.index, self.is_output = node_id, index, is_output
         self.connected = False
         self.hovered = False
-        self.setAcceptHoverEvents(True)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
         self.setZValue(2)
         self.setCursor(Qt.CursorShape.CrossCursor)
         what = "output" if is_output else f"input {index + 1}"
@@ -42,20 +44,18 @@ class PortItem(QGraphicsItem):
     def set_connected(self, connected: bool) -> None:
         if connected != self.connected:
             self.connected = connected
-            self.update()
+            parent = self.parentItem()
+            if parent is not None:
+                parent.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        c = canvas_colours()
-        r = RADIUS + (1.5 if self.hovered else 0.0)
-        painter.setPen(QPen(QColor(c.edge_selected if self.hovered else c.edge), 1.5))
-        painter.setBrush(QColor(c.edge if self.connected else c.port))
-        painter.drawEllipse(QPointF(0, 0), r, r)
+        """Never called (no contents); the owner paints ports with ``paint_port``."""
 
-    def hoverEnterEvent(self, event: object) -> None:  # type: ignore[override]
-        self.hovered = True
-        self.update()
 
-    def hoverLeaveEvent(self, event: object) -> None:  # type: ignore[override]
-        self.hovered = False
-        self.update()
+def paint_port(painter: QPainter, port: PortItem) -> None:
+    """Draw ``port`` in its owner's coordinates."""
+    c = canvas_colours()
+    painter.setPen(QPen(QColor(c.edge), 1.5))
+    painter.setBrush(QColor(c.edge if port.connected else c.port))
+    painter.drawEllipse(port.pos(), RADIUS, RADIUS)

@@ -51,6 +51,7 @@ class CanvasScene(QGraphicsScene):
         self._groups_dirty = True
         self._graph_issues: list[Issue] | None = None
         self._drag: tuple[PortItem, DragEdge] | None = None
+        self._edge_selection: set[tuple[str, int]] = set()
 
     # ------------------------------------------------------------ document
     def set_document(self, doc: Document) -> None:
@@ -61,6 +62,7 @@ class CanvasScene(QGraphicsScene):
         self.clear()
         self.nodes, self.edges, self.groups, self._node_edges = {}, {}, {}, {}
         self._drag, self._graph_issues = None, None
+        self._edge_selection = set()
         self.doc = doc
         self._quiet = True
         for node in doc.graph.nodes.values():
@@ -128,6 +130,7 @@ class CanvasScene(QGraphicsScene):
         key = (edge.dst, edge.port)
         item = self.edges.pop(key)
         self.removeItem(item)
+        self._edge_selection.discard(key)
         for nid in (edge.src, edge.dst):
             self._node_edges.get(nid, set()).discard(key)
         dst = self.nodes.get(edge.dst)
@@ -272,7 +275,29 @@ class CanvasScene(QGraphicsScene):
         return ids
 
     def selected_edges(self) -> list[tuple[str, int]]:
-        return [item.key for item in self.selectedItems() if isinstance(item, EdgeItem)]
+        return [key for key in self._edge_selection if key in self.edges]
+
+    def select_edge(self, key: tuple[str, int], add: bool = False) -> None:
+        """Highlight one edge (the scene's own edge selection; edges are not Qt-selectable)."""
+        if not add:
+            self.clearSelection()
+            self.clear_edge_selection()
+        if key in self.edges:
+            self._edge_selection.add(key)
+            self.edges[key].set_highlight(True)
+
+    def clear_edge_selection(self) -> None:
+        for key in self._edge_selection:
+            if key in self.edges:
+                self.edges[key].set_highlight(False)
+        self._edge_selection = set()
+
+    def restyle(self) -> None:
+        """Repaint everything after a theme change (cached pixmaps and edge pens)."""
+        for edge in self.edges.values():
+            edge.restyle()
+        for item in [*self.nodes.values(), *self.groups.values()]:
+            item.update()
 
     def selected_groups(self) -> list[str]:
         return [item.name for item in self.selectedItems() if isinstance(item, GroupItem)]
@@ -321,6 +346,16 @@ class CanvasScene(QGraphicsScene):
                 line.set_ends(port.scenePos(), event.scenePos())
                 event.accept()
                 return
+            add = bool(event.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                            | Qt.KeyboardModifier.ShiftModifier))
+            top = next((i for i in self.items(event.scenePos())
+                        if i.isVisible() and not isinstance(i, DragEdge)), None)
+            if isinstance(top, EdgeItem):
+                self.select_edge(top.key, add)
+                event.accept()
+                return
+            if not add:
+                self.clear_edge_selection()
             self._user_moving = True
         super().mousePressEvent(event)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -33,6 +33,11 @@ from cnnstudio.gui.theme import canvas_colours
 
 KIND_MIME = "application/x-cnnstudio-kind"
 MIN_SCALE, MAX_SCALE = 0.03, 4.0
+
+
+def _steps(start: float, stop: float, step: float) -> list[float]:
+    n = max(0, math.ceil((stop - start) / step))
+    return [start + i * step for i in range(n)]
 
 
 class CanvasView(QGraphicsView):
@@ -68,6 +73,11 @@ class CanvasView(QGraphicsView):
         f = target / self.zoom
         if not math.isclose(f, 1.0):
             self.scale(f, f)
+        self._update_hints()
+
+    def _update_hints(self) -> None:
+        """Antialias only where it shows: far out, edges are a few pixels long."""
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, self.zoom >= 0.3)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta().y() or event.angleDelta().x()
@@ -85,6 +95,7 @@ class CanvasView(QGraphicsView):
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.25:
             self.zoom_by(1.25 / self.zoom)
+        self._update_hints()
 
     def pan_by(self, dx: int, dy: int) -> None:
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + dx)
@@ -141,16 +152,15 @@ class CanvasView(QGraphicsView):
         if self.zoom < 0.5:
             return
         step = GRID * (1 if self.zoom >= 1.0 else 2)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(QPen(QColor(c.grid), 0))
         left, top = math.floor(rect.left() / step) * step, math.floor(rect.top() / step) * step
-        x = left
-        while x < rect.right():
-            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
-            x += step
-        y = top
-        while y < rect.bottom():
-            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
-            y += step
+        lines = [QLineF(x, rect.top(), x, rect.bottom())
+                 for x in _steps(left, rect.right(), step)]
+        lines += [QLineF(rect.left(), y, rect.right(), y) for y in _steps(top, rect.bottom(), step)]
+        painter.drawLines(lines)
+        painter.restore()
 
     # ------------------------------------------------------------ adding nodes
     def add_kind(self, kind: str, scene_pos: QPointF, feed_from: str | None = None) -> str | None:

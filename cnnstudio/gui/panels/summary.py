@@ -1,7 +1,8 @@
 """The summary dock: the table ``cnnstudio summary`` prints, live.
 
 ``SummaryModel`` wraps ``cnnstudio.core.summary.summary_dict`` of the document's analysis and
-is re-read after each edit (a model reset: the view only paints visible rows). Clicking a
+is re-read after each burst of edits, off the edit path (a zero-delay timer; a model reset:
+the view only paints visible rows). Clicking a
 row emits ``nodeClicked(node_id)`` so the canvas can select that node.
 """
 
@@ -14,6 +15,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
     Slot,
 )
@@ -87,6 +89,7 @@ class SummaryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.doc: Document | None = None
+        self._pending = False
         self.model = SummaryModel(self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
@@ -106,13 +109,21 @@ class SummaryPanel(QWidget):
 
     def set_document(self, doc: Document) -> None:
         if self.doc is not None:
-            self.doc.changed.disconnect(self.refresh)
+            self.doc.changed.disconnect(self.schedule)
         self.doc = doc
-        doc.changed.connect(self.refresh)
+        doc.changed.connect(self.schedule)
         self.refresh()
 
     @Slot()
+    def schedule(self) -> None:
+        """Re-read the table once the current burst of edits is over (off the edit path)."""
+        if not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self.refresh)
+
+    @Slot()
     def refresh(self) -> None:
+        self._pending = False
         if self.doc is None:
             return
         self.model.reload(self.doc)
