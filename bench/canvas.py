@@ -1,6 +1,7 @@
 """Canvas benchmarks, offscreen; prints one JSON object.
 
     QT_QPA_PLATFORM=offscreen python bench/canvas.py
+    QT_QPA_PLATFORM=offscreen python bench/canvas.py --screenshot docs/screenshot.png
 
 - open_preset_s: open densenet121 (or a generated 500-node graph) and show it (goal < 1 s)
 - frame_ms: repaint time while panning and zooming a 500-node graph, at three zoom levels
@@ -88,7 +89,44 @@ def summary(ms: list[float]) -> dict[str, float]:
             "max": round(ms[-1], 2)}
 
 
+def screenshot(path: Path) -> None:
+    """The window with ResNet-18 open (one group expanded, a node selected), for the README."""
+    app = QApplication.instance() or QApplication([])
+    from PySide6.QtCore import QSettings
+
+    from cnnstudio.gui.main_window import MainWindow
+    from cnnstudio.gui.theme import apply_theme
+
+    tmp = Path(tempfile.mkdtemp())
+    apply_theme(app, "light")  # type: ignore[arg-type]
+    w = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
+                   recovery_dir=tmp / "rec")
+    w.resize(1500, 940)
+    w.show()
+    preset = "resnet18" if "resnet18" in PRESETS else "lenet5"
+    w.open_preset(preset)
+    assert w.doc is not None
+    if "layer2.0" in w.doc.groups():
+        w.doc.set_collapsed(["layer2.0"], False)
+    conv = next((n.id for n in w.doc.graph.nodes.values()
+                 if n.kind == "Conv2d" and n.group in (None, "layer2.0")
+                 and n.params["stride"] == (2, 2)), None)
+    w.view.fit_all()
+    if conv is not None:
+        w.scene.select_nodes([conv])
+        w.view.resetTransform()
+        w.view.centerOn(w.scene.nodes[conv].pos().x() + 150, w.scene.nodes[conv].pos().y())
+    for _ in range(5):
+        app.processEvents()
+    w.grab().save(str(path))
+    w.doc.undo_stack.setClean()
+    w.autosaver.shutdown()
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--screenshot":
+        screenshot(Path(sys.argv[2]))
+        return
     app = QApplication.instance() or QApplication([])
     from cnnstudio.gui.document import Document
     from cnnstudio.gui.main_window import MainWindow
@@ -162,7 +200,6 @@ def main() -> None:
     assert w.scene.nodes[last].shape_text == doc.engine.info(last).shape_text
     result["edit_to_badges_ms"] = summary(edit_ms)
     result["edit_to_badges_and_repaint_ms"] = summary(with_paint)
-    result["edit_recomputed_nodes"] = doc.engine.recomputed
     w.doc.undo_stack.setClean()
     w.autosaver.shutdown()
 

@@ -25,7 +25,7 @@ from cnnstudio.core.layout import layered_positions
 from cnnstudio.core.project_io import Project
 from cnnstudio.core.shapes import ShapeEngine
 from cnnstudio.gui import clipboard
-from cnnstudio.gui.layout import collapsed_layout
+from cnnstudio.gui.layout import collapsed_layout, fold_shift
 from cnnstudio.gui.commands import (
     AddNode,
     Connect,
@@ -246,23 +246,40 @@ class Document(QObject):
             for nid in ids:
                 ed.apply(SetGroup(self.graph, nid, name))
             if collapse:
-                ed.apply(SetCollapsed(self, name, True))
+                self._fold(ed, [name], True)
 
     def ungroup(self, group: str) -> None:
         members = self.groups().get(group, [])
         with self.edit(f"Ungroup {group}") as ed:
-            ed.apply(SetCollapsed(self, group, False))
+            self._fold(ed, [group], False)
             for nid in members:
                 ed.apply(SetGroup(self.graph, nid, None))
 
     def set_collapsed(self, groups: Iterable[str], collapsed: bool) -> None:
+        """Collapse or expand groups, moving the other nodes to make or close room."""
         names = [g for g in groups if (g in self.collapsed) != collapsed]
         if names:
             verb = "Collapse" if collapsed else "Expand"
             what = names[0] if len(names) == 1 else f"{len(names)} groups"
             with self.edit(f"{verb} {what}") as ed:
-                for g in names:
-                    ed.apply(SetCollapsed(self, g, collapsed))
+                self._fold(ed, names, collapsed)
+
+    def _fold(self, ed: _Editor, names: list[str], collapsed: bool) -> None:
+        names = [g for g in names if (g in self.collapsed) != collapsed]
+        for g in names:
+            ed.apply(SetCollapsed(self, g, collapsed))
+        if len(names) == 1:
+            members = self.groups().get(names[0], [])
+            others = (self.collapsed & set(self.groups())) - {names[0]}
+            positions = fold_shift(self.graph, members, not collapsed, others)
+        elif names:
+            positions = collapsed_layout(self.graph, self.collapsed & set(self.groups()))
+        else:
+            return
+        moves = {nid: (self.graph.nodes[nid].position, xy) for nid, xy in positions.items()
+                 if self.graph.nodes[nid].position != xy}
+        if moves:
+            ed.apply(Move(self.graph, moves))
 
     # ------------------------------------------------------------ copy and paste
     def copy_data(self, node_ids: Iterable[str]) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.errors import GraphError, ProjectFileError
-from cnnstudio.core.presets import PRESETS, build_preset
 from cnnstudio.core.project_io import Project
 from cnnstudio.gui import clipboard
 from cnnstudio.gui.actions import Actions
@@ -173,6 +172,8 @@ class MainWindow(QMainWindow):
         return True
 
     def open_preset(self, preset_id: str) -> bool:
+        from cnnstudio.core.presets import PRESETS, build_preset  # many builders: load late
+
         if not self.maybe_save():
             return False
         preset = PRESETS[preset_id]
@@ -235,6 +236,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def fill_presets_menu(self) -> None:
+        from cnnstudio.core.presets import PRESETS
+
         menu = self.actions.presets_menu
         menu.clear()
         for pid, preset in PRESETS.items():

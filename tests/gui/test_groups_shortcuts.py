@@ -148,3 +148,43 @@ def test_delete_key_in_a_text_field_does_not_delete_nodes(qtbot: Any, window: Ma
     qtbot.waitUntil(edit.hasFocus, timeout=2000)
     qtbot.keyClick(edit, Qt.Key.Key_Delete)
     assert conv1 in doc.graph.nodes
+
+
+def test_expanding_a_group_makes_room(window: MainWindow) -> None:
+    from cnnstudio.core.presets import PRESETS
+
+    if "resnet18" not in PRESETS:
+        return
+    assert window.open_preset("resnet18")
+    doc = window.doc
+    assert doc is not None and "layer2.0" in doc.collapsed
+    doc.set_collapsed(["layer2.0"], False)
+    shown = [i for i in [*window.scene.nodes.values(), *window.scene.groups.values()]
+             if i.isVisible()]
+    for i, a in enumerate(shown):
+        for b in shown[i + 1:]:
+            ra = a.sceneBoundingRect().adjusted(4, 10, -10, -10)
+            assert not ra.intersects(b.sceneBoundingRect().adjusted(4, 10, -10, -10))
+    doc.undo_stack.undo()
+    assert "layer2.0" in window.scene.groups
+
+
+def test_click_an_edge_and_delete_it(qtbot: Any, window: MainWindow) -> None:
+    from PySide6.QtCore import QPointF
+
+    _ready(qtbot, window)
+    doc = open_graph(window, chain_graph())
+    view = window.view
+    view.resetTransform()
+    view.centerOn(0, 200)
+    conv2 = doc.graph.by_name("conv2").id
+    edge = window.scene.edges[(conv2, 0)]
+    mid = edge.path().pointAtPercent(0.5)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.mapFromScene(mid + QPointF(2, 0)))
+    assert window.scene.selected_edges() == [(conv2, 0)] and edge.highlighted
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert doc.graph.input_edge(conv2, 0) is None and (conv2, 0) not in window.scene.edges
+    assert len(doc.graph.nodes) == 5
+    doc.undo_stack.undo()
+    assert doc.graph.input_edge(conv2, 0) is not None
