@@ -1,0 +1,91 @@
+"""``cnnstudio export TARGET --format onnx|torchscript|safetensors|python --out PATH``.
+
+Compiles the target (a project file or a preset id), optionally loads trained weights
+(``--checkpoint``: a .safetensors file, or a folder holding model.safetensors), exports, and
+prints what was verified with the figures. Exit codes: 0 exported and verified; 1 the graph
+is invalid (its problems are listed by node) or verification failed; 2 the target, the
+checkpoint or the exporter could not be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cnnstudio.cli.target import TargetError, add_target_args, load_target
+
+FORMATS = ("onnx", "torchscript", "safetensors", "python")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("export", help="export a verified ONNX / TorchScript / safetensors / "
+                       "Python model", description=__doc__.splitlines()[0])
+    add_target_args(p)
+    p.add_argument("--format", choices=FORMATS, required=True, help="what to write")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output file (onnx, torchscript, safetensors) or folder (python)")
+    p.add_argument("--checkpoint", type=Path, metavar="CKPT",
+                   help="trained weights: a .safetensors file or a folder with model.safetensors")
+    p.add_argument("--seed", type=int, default=0, help="seed for freshly initialised weights")
+    p.add_argument("--opset", type=int, help="ONNX opset (default: the exporter's)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        project = load_target(args)
+    except TargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    import torch
+
+    from cnnstudio.compiler import CompileError, ExportError, ExportVerificationError, build_model
+    from cnnstudio.compiler.weights import load_weights
+
+    torch.manual_seed(args.seed)
+    try:
+        model = build_model(project.graph)
+    except CompileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.checkpoint is not None:
+        try:
+            used = load_weights(model, args.checkpoint)
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot load the checkpoint: {exc}", file=sys.stderr)
+            return 2
+        print(f"weights: {used}")
+    else:
+        print(f"weights: freshly initialised (seed {args.seed})")
+    try:
+        report = _export(args, model, project)
+    except ExportVerificationError as exc:
+        print(f"error: verification failed: {exc}", file=sys.stderr)
+        if exc.report is not None:
+            print("\n".join(exc.report.lines()), file=sys.stderr)
+        return 1
+    except ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _export(args: argparse.Namespace, model, project):  # type: ignore[no-untyped-def]
+    fmt = args.format
+    if fmt == "onnx":
+        from cnnstudio.compiler.export_onnx import export_onnx
+
+        return export_onnx(model, args.out, opset=args.opset)
+    if fmt == "torchscript":
+        from cnnstudio.compiler.export_torchscript import export_torchscript
+
+        return export_torchscript(model, args.out)
+    if fmt == "safetensors":
+        from cnnstudio.compiler.export_safetensors import export_safetensors
+
+        return export_safetensors(model, project, args.out)
+    from cnnstudio.compiler.export_python import export_python
+
+    return export_python(model, args.out, project)

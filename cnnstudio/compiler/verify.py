@@ -1,0 +1,103 @@
+"""What every exporter shares: the report it returns and the numeric comparison.
+
+An export is verified by running the exported artefact and the PyTorch model (in eval mode)
+on the same seeded random batches of sizes ``BATCH_SIZES`` and comparing with
+``np.testing.assert_allclose(rtol=RTOL, atol=ATOL)``. A mismatch raises
+``ExportVerificationError`` carrying the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnstudio.compiler.errors import ExportVerificationError
+from cnnstudio.compiler.to_torch import compile_info
+
+BATCH_SIZES = (1, 3)
+RTOL = 1e-3
+ATOL = 1e-5
+
+
+@dataclass
+class ExportReport:
+    """What was written and how it was checked."""
+
+    format: str
+    path: str
+    exporter: str = ""
+    opset: int | None = None
+    files: list[str] = field(default_factory=list)
+    file_size: int = 0
+    checks: list[str] = field(default_factory=list)
+    max_abs_diff: dict[int, float] = field(default_factory=dict)
+    fallback_reason: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        """A short human-readable account (the CLI prints it)."""
+        size = f"{self.file_size:,} bytes" + (f" in {len(self.files)} files"
+                                             if len(self.files) > 1 else "")
+        out = [f"wrote {self.path} ({size})"]
+        if self.exporter:
+            out.append(f"exporter: {self.exporter}"
+                       + (f", opset {self.opset}" if self.opset is not None else ""))
+        if self.fallback_reason:
+            out.append(f"fallback: {self.fallback_reason}")
+        for extra in self.files:
+            if extra != self.path:
+                out.append(f"also wrote {extra}")
+        out += [f"verified: {c}" for c in self.checks]
+        for batch, diff in self.max_abs_diff.items():
+            out.append(f"batch {batch}: max abs difference {diff:.3g} "
+                       f"(rtol {RTOL:g}, atol {ATOL:g})")
+        out.append(f"took {self.seconds:.2f} s")
+        return out
+
+
+def sample_inputs(model: nn.Module, seed: int = 0) -> dict[int, torch.Tensor]:
+    """Seeded random input batches of each of ``BATCH_SIZES`` for ``model``."""
+    shape = compile_info(model).input_shape
+    gen = torch.Generator().manual_seed(seed)
+    return {b: torch.randn((b, *shape), generator=gen) for b in BATCH_SIZES}
+
+
+def compare(report: ExportReport, model: nn.Module,
+            run: Callable[[torch.Tensor], np.ndarray | torch.Tensor], what: str) -> None:
+    """Run ``model`` (eval, no grad) and ``run`` on each sample batch; record the largest
+    absolute difference per batch size; raise ``ExportVerificationError`` on a mismatch."""
+    model.eval()
+    for batch, x in sample_inputs(model).items():
+        with torch.no_grad():
+            expected = model(x).detach().cpu().numpy()
+        got = run(x)
+        if isinstance(got, torch.Tensor):
+            got = got.detach().cpu().numpy()
+        got = np.asarray(got)
+        if got.shape != expected.shape:
+            raise ExportVerificationError(
+                f"{what} gives shape {got.shape} at batch {batch}, PyTorch {expected.shape}",
+                report)
+        diff = float(np.max(np.abs(got - expected))) if expected.size else 0.0
+        report.max_abs_diff[batch] = diff
+        try:
+            np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
+        except AssertionError as exc:
+            raise ExportVerificationError(
+                f"{what} differs from PyTorch at batch {batch} (max abs difference "
+                f"{diff:.3g}):\n{exc}", report) from None
+    report.checks.append(f"{what} matches PyTorch at batch sizes "
+                         f"{', '.join(map(str, BATCH_SIZES))}")
+
+
+def file_size(*paths: str | Path) -> int:
+    return sum(Path(p).stat().st_size for p in paths if Path(p).exists())
