@@ -26,9 +26,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cnnstudio.gui  # noqa: E402,F401  (the PySide6 refcount guard first)
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+import cnnstudio.gui  # noqa: E402,F401  (the PySide6 refcount guard first)
 from cnnstudio.core.builder import GraphBuilder  # noqa: E402
 from cnnstudio.core.graph import Graph  # noqa: E402
 from cnnstudio.core.layout import apply_layout  # noqa: E402
@@ -45,7 +45,9 @@ app = QApplication([])
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.theme import apply_theme
 apply_theme(app, "light")
-w = MainWindow(QSettings(sys.argv[1], QSettings.Format.IniFormat), recovery_dir=__import__("pathlib").Path(sys.argv[2]))
+from pathlib import Path
+settings = QSettings(sys.argv[1], QSettings.Format.IniFormat)
+w = MainWindow(settings, recovery_dir=Path(sys.argv[2]))
 w.show()
 app.processEvents()
 print(time.perf_counter() - t0, "torch" in sys.modules)

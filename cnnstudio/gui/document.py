@@ -25,7 +25,6 @@ from cnnstudio.core.layout import layered_positions
 from cnnstudio.core.project_io import Project
 from cnnstudio.core.shapes import ShapeEngine
 from cnnstudio.gui import clipboard
-from cnnstudio.gui.layout import collapsed_layout, fold_shift
 from cnnstudio.gui.commands import (
     AddNode,
     Connect,
@@ -40,6 +39,7 @@ from cnnstudio.gui.commands import (
     SetParam,
     SetTrainable,
 )
+from cnnstudio.gui.layout import collapsed_layout, fold_shift
 
 #: presets and files with more nodes than this open with every group collapsed
 COLLAPSE_ABOVE = 60

@@ -67,32 +67,33 @@ def category_colour(category: str) -> QColor:
 
 
 def _palette(name: str) -> QPalette:
+    R = QPalette.ColorRole  # noqa: N806
     pal = QPalette()
     if name == "dark":
         colours = {
-            QPalette.ColorRole.Window: "#262a31", QPalette.ColorRole.WindowText: "#e6e9ef",
-            QPalette.ColorRole.Base: "#1e2127", QPalette.ColorRole.AlternateBase: "#2a2e36",
-            QPalette.ColorRole.Text: "#e6e9ef", QPalette.ColorRole.Button: "#30353e",
-            QPalette.ColorRole.ButtonText: "#e6e9ef", QPalette.ColorRole.Highlight: "#3d7bd9",
-            QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#30353e",
-            QPalette.ColorRole.ToolTipText: "#e6e9ef", QPalette.ColorRole.PlaceholderText: "#8a93a3",
-            QPalette.ColorRole.Link: "#6fa8ff", QPalette.ColorRole.Mid: "#3a404b",
+            R.Window: "#262a31", R.WindowText: "#e6e9ef",
+            R.Base: "#1e2127", R.AlternateBase: "#2a2e36",
+            R.Text: "#e6e9ef", R.Button: "#30353e",
+            R.ButtonText: "#e6e9ef", R.Highlight: "#3d7bd9",
+            R.HighlightedText: "#ffffff", R.ToolTipBase: "#30353e",
+            R.ToolTipText: "#e6e9ef", R.PlaceholderText: "#8a93a3",
+            R.Link: "#6fa8ff", R.Mid: "#3a404b",
         }
     else:
         colours = {
-            QPalette.ColorRole.Window: "#eef0f3", QPalette.ColorRole.WindowText: "#1d2330",
-            QPalette.ColorRole.Base: "#ffffff", QPalette.ColorRole.AlternateBase: "#f4f5f7",
-            QPalette.ColorRole.Text: "#1d2330", QPalette.ColorRole.Button: "#e4e7ec",
-            QPalette.ColorRole.ButtonText: "#1d2330", QPalette.ColorRole.Highlight: "#2f6db5",
-            QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#ffffe8",
-            QPalette.ColorRole.ToolTipText: "#1d2330", QPalette.ColorRole.PlaceholderText: "#8a93a3",
-            QPalette.ColorRole.Link: "#2f6db5", QPalette.ColorRole.Mid: "#c9ced6",
+            R.Window: "#eef0f3", R.WindowText: "#1d2330",
+            R.Base: "#ffffff", R.AlternateBase: "#f4f5f7",
+            R.Text: "#1d2330", R.Button: "#e4e7ec",
+            R.ButtonText: "#1d2330", R.Highlight: "#2f6db5",
+            R.HighlightedText: "#ffffff", R.ToolTipBase: "#ffffe8",
+            R.ToolTipText: "#1d2330", R.PlaceholderText: "#8a93a3",
+            R.Link: "#2f6db5", R.Mid: "#c9ced6",
         }
     for role, colour in colours.items():
         pal.setColor(role, QColor(colour))
     disabled = QColor("#7d8694")
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
-                 QPalette.ColorRole.WindowText):
+    for role in (R.Text, R.ButtonText,
+                 R.WindowText):
         pal.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return pal
 

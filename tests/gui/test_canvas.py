@@ -59,7 +59,8 @@ def test_drop_from_palette_creates_node(qtbot: Any, window: MainWindow) -> None:
     item = window.scene.nodes[node.id]
     assert item.isSelected() and item.kind == "Conv2d"
     scene_pos = window.view.mapToScene(pos)
-    assert abs(node.position[0] - scene_pos.x()) <= 10 and abs(node.position[1] - scene_pos.y()) <= 10
+    assert abs(node.position[0] - scene_pos.x()) <= 10
+    assert abs(node.position[1] - scene_pos.y()) <= 10
     assert node.position[0] % 20 == 0  # snapped to the grid
     assert doc.undo_stack.count() == 1 and doc.modified
     # the palette offers the kind with a drag payload the view understands
@@ -107,7 +108,8 @@ def test_invalid_connection_is_refused_with_reason(qtbot: Any, window: MainWindo
     conv1, conv2 = g.by_name("conv1").id, g.by_name("conv2").id
     before = (set(g.edges), doc.undo_stack.count())
     # a cycle: conv2's output into conv1's input is refused... first the port is taken
-    drag(qtbot, window, scene.nodes[conv2].output.scenePos(), scene.nodes[conv1].inputs[0].scenePos())
+    drag(qtbot, window, scene.nodes[conv2].output.scenePos(),
+         scene.nodes[conv1].inputs[0].scenePos())
     assert "already fed by image" in scene.last_message
     assert "already fed" in window.statusBar().currentMessage()
     # a real cycle, through the scene's connection API used by the drag handler

@@ -28,6 +28,7 @@ from cnnstudio.gui.document import Document
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "Mult-Adds")
 Index = QModelIndex | QPersistentModelIndex
+ROOT = QModelIndex()
 
 
 class SummaryModel(QAbstractTableModel):
@@ -45,10 +46,10 @@ class SummaryModel(QAbstractTableModel):
                     if i["node_id"] and i["severity"] == "error"}
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = ROOT) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
+    def columnCount(self, parent: Index = ROOT) -> int:
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
