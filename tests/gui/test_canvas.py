@@ -21,9 +21,9 @@ def drop_kind(window: MainWindow, kind: str, pos: QPoint) -> bool:
     vp = window.view.viewport()
     copy, left, none = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, \
         Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(QPointF(pos), copy, mime, left, none)
+    enter = QDragEnterEvent(pos, copy, mime, left, none)
     QApplication.sendEvent(vp, enter)
-    move = QDragMoveEvent(QPointF(pos), copy, mime, left, none)
+    move = QDragMoveEvent(pos, copy, mime, left, none)
     QApplication.sendEvent(vp, move)
     drop = QDropEvent(QPointF(pos), copy, mime, left, none)
     QApplication.sendEvent(vp, drop)
