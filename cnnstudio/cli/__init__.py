@@ -18,6 +18,9 @@ COMMANDS = {
     "summary": "summary",
     "validate": "validate",
     "presets": "presets",
+    "train": "train",
+    "evaluate": "evaluate",
+    "export": "export",
 }
 
 
