@@ -13,6 +13,8 @@ families (Xception, NASNet) pass ``"same"``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cnnstudio.core.builder import GraphBuilder
 
 Padding = int | tuple[int, int] | str
@@ -26,10 +28,12 @@ def join(prefix: str, part: str) -> str:
 def conv_bn(
     b: GraphBuilder, x: str, prefix: str, filters: int, kernel: int | tuple[int, int],
     stride: int = 1, padding: Padding = 0, *, groups: int = 1, act: str | None = "ReLU",
-    eps: float = 1e-5, momentum: float = 0.1, names: tuple[str, str, str] = ("conv", "bn", "relu"),
-    depthwise: bool = False,
+    norm: Mapping[str, float] | None = None,
+    names: tuple[str, str, str] = ("conv", "bn", "relu"), depthwise: bool = False,
 ) -> str:
-    """Convolution (no bias) -> BatchNorm -> activation (``act`` None: none)."""
+    """Convolution (no bias) -> BatchNorm -> activation (``act`` None: none).
+
+    ``norm``: BatchNorm's ``eps`` / ``momentum`` (PyTorch's defaults when None)."""
     conv, bn, relu = (join(prefix, n) for n in names)
     if depthwise:
         x = b.add("DepthwiseConv2d", x, name=conv, kernel=kernel, stride=stride,
@@ -37,7 +41,7 @@ def conv_bn(
     else:
         x = b.add("Conv2d", x, name=conv, filters=filters, kernel=kernel, stride=stride,
                   padding=padding, groups=groups, bias=False)
-    x = b.add("BatchNorm", x, name=bn, eps=eps, momentum=momentum)
+    x = b.add("BatchNorm", x, name=bn, **(norm or {}))
     if act is not None:
         x = b.add(act, x, name=relu)
     return x
@@ -104,13 +108,13 @@ def concat_branches(b: GraphBuilder, prefix: str, branches: list[str]) -> str:
 
 
 def inception_module(b: GraphBuilder, x: str, prefix: str, c1: int, c3r: int, c3: int,
-                     c5r: int, c5: int, pool_proj: int, eps: float = 1e-3) -> str:
+                     c5r: int, c5: int, pool_proj: int) -> str:
     """GoogLeNet's four parallel branches: 1x1 | 1x1-3x3 | 1x1-"5x5" | 3x3 max pool-1x1.
 
     The third branch uses a 3x3 kernel, as torchvision does (pytorch/vision#906).
     """
     def cbr(y: str, name: str, f: int, k: int, p: int = 0) -> str:
-        return conv_bn(b, y, join(prefix, name), f, k, 1, p, eps=eps)
+        return conv_bn(b, y, join(prefix, name), f, k, 1, p, norm={"eps": 1e-3})
 
     b1 = cbr(x, "branch1", c1, 1)
     b2 = cbr(cbr(x, "branch2_0", c3r, 1), "branch2_1", c3, 3, 1)
@@ -135,20 +139,19 @@ def se_scale(b: GraphBuilder, x: str, prefix: str, channels: int, squeeze: int,
 def inverted_residual(
     b: GraphBuilder, x: str, prefix: str, in_channels: int, expanded: int, out_channels: int,
     kernel: int = 3, stride: int = 1, act: str = "ReLU6", se_squeeze: int = 0,
-    se_act: str = "relu", se_gate: str = "hardsigmoid", eps: float = 1e-5, momentum: float = 0.1,
+    se_act: str = "relu", se_gate: str = "hardsigmoid", norm: Mapping[str, float] | None = None,
 ) -> str:
     """MobileNetV2/V3 block and EfficientNet's MBConv: expand 1x1 -> depthwise kxk ->
     (squeeze-excitation) -> linear 1x1 projection, with a residual when shapes allow."""
     y = x
-    norm = {"eps": eps, "momentum": momentum}
     if expanded != in_channels:
-        y = conv_bn(b, y, join(prefix, "expand"), expanded, 1, act=act, **norm,
+        y = conv_bn(b, y, join(prefix, "expand"), expanded, 1, act=act, norm=norm,
                     names=("conv", "bn", "act"))
     y = conv_bn(b, y, join(prefix, "dw"), expanded, kernel, stride, (kernel - 1) // 2, act=act,
-                depthwise=True, **norm, names=("conv", "bn", "act"))
+                depthwise=True, norm=norm, names=("conv", "bn", "act"))
     if se_squeeze:
         y = se_scale(b, y, join(prefix, "se"), expanded, se_squeeze, se_act, se_gate)
-    y = conv_bn(b, y, join(prefix, "project"), out_channels, 1, act=None, **norm,
+    y = conv_bn(b, y, join(prefix, "project"), out_channels, 1, act=None, norm=norm,
                 names=("conv", "bn", ""))
     if stride == 1 and in_channels == out_channels:
         y = b.add("Add", x, y, name=join(prefix, "add"))

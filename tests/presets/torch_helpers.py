@@ -28,7 +28,7 @@ def randomise_(model: nn.Module, seed: int = 0) -> nn.Module:
     def fill(t: torch.Tensor, low: float, high: float) -> None:
         t.copy_(torch.rand(t.shape, generator=gen) * (high - low) + low)
 
-    for name, mod in model.named_modules():
+    for mod in model.modules():
         if isinstance(mod, nn.modules.batchnorm._BatchNorm):
             fill(mod.weight, 0.5, 1.5)
             fill(mod.bias, -0.1, 0.1)

@@ -20,7 +20,7 @@ Pair = int | tuple[int, int]
 def basic_conv(b: GraphBuilder, x: str, name: str, filters: int, kernel: Pair,
                stride: int = 1, padding: Pair = 0) -> str:
     """torchvision's BasicConv2d: conv -> BatchNorm(eps=0.001) -> ReLU."""
-    return conv_bn(b, x, name, filters, kernel, stride, padding, eps=1e-3)
+    return conv_bn(b, x, name, filters, kernel, stride, padding, norm={"eps": 1e-3})
 
 
 #: GoogLeNet's modules: name -> (1x1, 3x3 reduce, 3x3, "5x5" reduce, "5x5", pool proj)

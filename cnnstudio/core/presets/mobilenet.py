@@ -27,13 +27,13 @@ def mobilenet_v1(input_shape: Shape = (3, 224, 224), num_classes: int = 1000) ->
     b = GraphBuilder()
     x = b.input(*input_shape)
     with b.group("stem"):
-        x = conv_bn(b, x, "conv1", 32, 3, 2, "same", act="ReLU6", **KERAS_BN,
+        x = conv_bn(b, x, "conv1", 32, 3, 2, "same", act="ReLU6", norm=KERAS_BN,
                     names=("conv", "bn", "relu"))
     for i, (width, stride) in enumerate(V1_LAYERS, 1):
         with b.group(f"block{i}"):
-            x = conv_bn(b, x, f"conv_dw_{i}", 0, 3, stride, "same", act="ReLU6", **KERAS_BN,
+            x = conv_bn(b, x, f"conv_dw_{i}", 0, 3, stride, "same", act="ReLU6", norm=KERAS_BN,
                         depthwise=True, names=("conv", "bn", "relu"))
-            x = conv_bn(b, x, f"conv_pw_{i}", width, 1, act="ReLU6", **KERAS_BN,
+            x = conv_bn(b, x, f"conv_pw_{i}", width, 1, act="ReLU6", norm=KERAS_BN,
                         names=("conv", "bn", "relu"))
     with b.group("head"):
         x = b.add("GlobalAvgPool", x, name="global_pool")
@@ -103,16 +103,16 @@ def mobilenet_v3(large: bool, input_shape: Shape, num_classes: int) -> Graph:
     b = GraphBuilder()
     x = b.input(*input_shape)
     with b.group("stem"):
-        x = conv_bn(b, x, "stem", 16, 3, 2, 1, act="Hardswish", **V3_BN,
+        x = conv_bn(b, x, "stem", 16, 3, 2, 1, act="Hardswish", norm=V3_BN,
                     names=("conv", "bn", "act"))
     for i, (cin, k, exp, cout, se, act, s) in enumerate(config, 1):
         with b.group(f"block{i}"):
             x = inverted_residual(b, x, f"block{i}", cin, exp, cout, k, s,
                                   "ReLU" if act == "RE" else "Hardswish",
-                                  make_divisible(exp // 4) if se else 0, **V3_BN)
+                                  make_divisible(exp // 4) if se else 0, norm=V3_BN)
     head = 6 * config[-1][3]
     with b.group("head"):
-        x = conv_bn(b, x, "head", head, 1, act="Hardswish", **V3_BN, names=("conv", "bn", "act"))
+        x = conv_bn(b, x, "head", head, 1, act="Hardswish", norm=V3_BN, names=("conv", "bn", "act"))
         x = b.add("GlobalAvgPool", x, name="avgpool")
         x = b.add("Dense", x, name="pre_classifier", units=last, activation="hardswish")
         x = b.add("Dropout", x, name="dropout", rate=0.2)

@@ -21,7 +21,7 @@ BN = {"eps": 1e-3, "momentum": 0.01}
 def entry_block(b: GraphBuilder, x: str, block: str, widths: tuple[int, int],
                 first_relu: bool = True) -> str:
     """Two separable convs and a strided max pool, plus a strided 1x1 projection shortcut."""
-    s = conv_bn(b, x, f"{block}_residual", widths[1], 1, 2, "same", act=None, **BN,
+    s = conv_bn(b, x, f"{block}_residual", widths[1], 1, 2, "same", act=None, norm=BN,
                 names=("conv", "bn", ""))
     x = sep_bn(b, x, f"{block}_sepconv1", widths[0], pre_relu=first_relu)
     x = sep_bn(b, x, f"{block}_sepconv2", widths[1], pre_relu=True)
@@ -42,8 +42,8 @@ def xception(input_shape: Shape = (3, 299, 299), num_classes: int = 1000) -> Gra
     b = GraphBuilder()
     x = b.input(*input_shape)
     with b.group("block1"):
-        x = conv_bn(b, x, "block1_conv1", 32, 3, 2, "valid", **BN, names=("", "bn", "act"))
-        x = conv_bn(b, x, "block1_conv2", 64, 3, 1, "valid", **BN, names=("", "bn", "act"))
+        x = conv_bn(b, x, "block1_conv1", 32, 3, 2, "valid", norm=BN, names=("", "bn", "act"))
+        x = conv_bn(b, x, "block1_conv2", 64, 3, 1, "valid", norm=BN, names=("", "bn", "act"))
     for i, widths in ((2, (128, 128)), (3, (256, 256)), (4, (728, 728))):
         with b.group(f"block{i}"):
             x = entry_block(b, x, f"block{i}", widths, first_relu=i > 2)
