@@ -3,6 +3,16 @@
 ``Trainer(model, data, config, run_dir).fit()`` trains a plain ``torch.nn.Module`` returning
 logits. Progress goes to listener callables as plain dicts of Python numbers (see ``events``).
 A set ``cancel`` event stops the run within one batch and saves ``last`` for resume.
+
+Events (``event`` key, then values; epochs and batches count from 1):
+  start     epochs, start_epoch, batches_per_epoch, train_samples, val_samples, device,
+            settings, world_size
+  batch     epoch, epochs, batch, batches, loss, accuracy (running means this epoch),
+            samples_per_s, lr, eta_s  (every ``log_every`` batches and the last one)
+  epoch     epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds,
+            samples_per_s, best  (also the row appended to history.json)
+  cancelled epoch, batch
+  end       status (completed | early_stopped | cancelled | error), message, ...
 """
 
 from __future__ import annotations
@@ -155,7 +165,7 @@ class Trainer:
         self.t_start, self.batches_run = time.perf_counter(), 0
         status, stale = "completed", 0
         for epoch in range(start, cfg.epochs):
-            row = self._epoch(epoch, history)
+            row = self._epoch(epoch)
             if row is None:
                 status = "cancelled"
                 self._save("last", epoch, status, history)
@@ -210,7 +220,7 @@ class Trainer:
         dist_util.barrier(self.ctx)
         return metrics
 
-    def _epoch(self, epoch: int, history: list) -> dict[str, Any] | None:
+    def _epoch(self, epoch: int) -> dict[str, Any] | None:
         """One epoch; returns its history row, or None when cancelled."""
         cfg, ctx, dev = self.config, self.ctx, self.device
         self.net.train()

@@ -225,3 +225,12 @@ def test_evaluate_and_streamed_folder(shared_data: Path, make_small_cnn) -> None
     metrics = evaluate(make_small_cnn(3), data, split="test")
     assert metrics["samples"] == len(data.test)
     assert len(metrics["confusion_matrix"]) == 10 and plain(metrics)
+
+
+def test_early_stopping(blobs, make_tiny_net) -> None:
+    data = prepare_data(blobs, (1, 8, 8), val_split=0.2, test_split=0.1)
+    cfg = blob_config(epochs=6, optimizer="sgd", lr=1e-30, momentum=0.0, early_stopping=2,
+                      monitor="val_loss")  # updates vanish: the score never improves
+    result = train(make_tiny_net(), data, cfg)
+    assert result.status == "early_stopped" and len(result.history) == 3
+    assert result.best_epoch == 1
