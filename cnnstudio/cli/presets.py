@@ -25,4 +25,6 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r['id']:<{width}}  {r['title']}: {r['description']}")
         print(f"{'':<{width}}  {r['paper']}")
+        for name, text in r["options"].items():
+            print(f"{'':<{width}}  option {name}: {text}")
     return 0

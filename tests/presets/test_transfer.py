@@ -11,6 +11,7 @@ from safetensors.torch import save_file
 from cnnstudio.compiler import build_model
 from cnnstudio.core.presets import build_preset
 from cnnstudio.core.shapes import analyse
+from cnnstudio.core.summary import format_table, summary_dict
 from cnnstudio.presets_torch.mapping import MappingError
 from cnnstudio.presets_torch.transfer import (
     find_cached_weights,
@@ -122,6 +123,10 @@ def test_fine_tune_head_freezes_all_but_the_classifier(resnet18_pth: Path) -> No
     a = analyse(graph)
     assert a.total("trainable_params") == 512 * 4 + 4
     assert a.total("params") > 11_000_000
+    summary = summary_dict(a)
+    assert summary["trainable_params"] == 512 * 4 + 4
+    assert summary["non_trainable_params"] == a.total("params") - (512 * 4 + 4)
+    assert f"Trainable params: {512 * 4 + 4:,}" in format_table(a)
     sync_trainable(graph, model)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert trainable == {"fc.weight", "fc.bias"}
