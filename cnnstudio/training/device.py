@@ -88,12 +88,14 @@ def speed_settings(device: torch.device, precision: str = "auto",
 
 
 def set_threads(num_threads: int = 0, leave_core_for_gui: bool = False) -> int:
-    """Set torch's intra-op threads (0: all cores, less one for a GUI when asked)."""
+    """Set torch's intra-op threads (0: all cores, shared among torchrun's local processes,
+    less one for a GUI when asked)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
-    n = num_threads or cores
+    per_process = max(1, cores // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))  # torchrun
+    n = num_threads or per_process
     if leave_core_for_gui and not num_threads:
-        n = max(1, cores - 1)
+        n = max(1, per_process - 1)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
