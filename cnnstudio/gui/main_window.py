@@ -34,6 +34,7 @@ from cnnstudio.gui.panels.inspector import Inspector
 from cnnstudio.gui.panels.palette import Palette
 from cnnstudio.gui.panels.summary import SummaryPanel
 from cnnstudio.gui.theme import app_icon, apply_theme, current_theme
+from cnnstudio.gui.training import add_training_dock
 
 
 class MainWindow(FileOps, QMainWindow):
@@ -68,6 +69,7 @@ class MainWindow(FileOps, QMainWindow):
         for dock in self.docks.values():
             self.actions.docks_menu.addAction(dock.toggleViewAction())
         self.actions["dark"].setChecked(current_theme() == "dark")
+        self.training = add_training_dock(self)
         self.autosaver = AutoSaver(recovery_dir or default_recovery_dir(), autosave_ms, self)
         self.palette.kindActivated.connect(self.add_kind_at_centre)
         self.scene.selectionChanged.connect(self._selection_changed)
@@ -124,6 +126,7 @@ class MainWindow(FileOps, QMainWindow):
             event.ignore()
             return
         self.autosaver.shutdown()
+        self.training.shutdown()
         event.accept()
 
     # ------------------------------------------------------------ edits

@@ -1,0 +1,260 @@
+"""The training dock: settings on the left; live progress, results and inspection on the right.
+
+``TrainingPanel.start()`` checks the open document's graph (a refused graph names its nodes
+from ``analyse(graph).issues``), makes a new run folder under the runs folder, saves the
+project there as ``project.cnnproj`` and runs the engine in a ``TrainWorker`` on a private
+copy of the graph. The worker's events feed the plots, the progress bar and the status line;
+its result fills the results tab and points the inspection tab at the run. Engine errors
+(DatasetError, NonFiniteLossError, DeviceMemoryError, anything else) become a message box;
+the document and the run folder's last checkpoint are kept and the dock returns to idle.
+``stop()`` cancels within a batch; ``shutdown()`` (window close) cancels and waits.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.core import project_io
+from cnnstudio.core.shapes import analyse
+from cnnstudio.gui.document import Document
+from cnnstudio.gui.training.form import TrainForm
+from cnnstudio.gui.training.inspect_view import InspectView
+from cnnstudio.gui.training.plots import LivePlots
+from cnnstudio.gui.training.results import ResultsView
+from cnnstudio.gui.training.worker import Job, TrainWorker
+
+ERROR_TITLES = {
+    "DatasetError": "Dataset problem",
+    "NonFiniteLossError": "Training diverged",
+    "DeviceMemoryError": "Out of device memory",
+}
+
+
+def new_run_dir(runs: Path, project_name: str) -> Path:
+    """``runs/<project>-<date-time>`` (with ``-2``, ``-3``... when that exists)."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", project_name).strip("._") or "run"
+    base = runs / f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def duration(seconds: float) -> str:
+    s = int(round(max(seconds, 0.0)))
+    if s >= 3600:
+        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class TrainingPanel(QWidget):
+    runningChanged = Signal(bool)
+    message = Signal(str)
+
+    def __init__(self, document: Callable[[], Document | None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.job: Job | None = None
+        self.run_dir: Path | None = None
+        self.run_info: dict[str, Any] = {}
+        self.result: dict[str, Any] | None = None
+        self.failure: tuple[str, str] | None = None
+        self.form = TrainForm()
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Train the open network on the chosen dataset")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current batch; the last checkpoint is kept")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.status = QLabel("Idle.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.plots = LivePlots()
+        self.results = ResultsView()
+        self.inspect = InspectView(self._data_root)
+        self.tabs = QTabWidget()
+        progress_page = QWidget()
+        lay = QVBoxLayout(progress_page)
+        lay.addWidget(self.status)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.plots, 1)
+        self.tabs.addTab(progress_page, "Progress")
+        self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.inspect, "Inspect")
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        left_lay.addWidget(scroll, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        left_lay.addLayout(buttons)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(1, 1)
+        split.setSizes([320, 900])
+        QVBoxLayout(self).addWidget(split)
+        self._set_running(False)
+
+    def _data_root(self) -> str | None:
+        return self.form.data_root.text().strip() or None
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def _set_running(self, on: bool) -> None:
+        self.start_button.setEnabled(not on)
+        self.stop_button.setEnabled(on)
+        self.form.setEnabled(not on)
+        self.runningChanged.emit(on)
+
+    def _refuse(self, title: str, text: str) -> None:
+        self.status.setText(text.splitlines()[0])
+        QMessageBox.critical(self, title, text)
+
+    # ------------------------------------------------------------ start and stop
+    @Slot()
+    def start(self) -> None:
+        doc = self.document()
+        if self.running or doc is None:
+            return
+        analysis = analyse(doc.graph)
+        if not analysis.ok:
+            errors = [i.describe(doc.graph) for i in analysis.issues if i.severity == "error"]
+            self._refuse("Cannot train", "The network has problems to fix first:\n\n"
+                         + "\n\n".join(errors))
+            return
+        shape = analysis.input_shape
+        if shape is None or len(shape) != 3:
+            self._refuse("Cannot train", "Training needs an Input node giving images "
+                         "(channels, height, width).")
+            return
+        try:
+            source, root, config = self.form.read()
+            run_dir = new_run_dir(self.form.runs_dir(), doc.name or "run")
+            run_dir.mkdir(parents=True)
+            project = doc.to_project()
+            project_io.save(project, run_dir / "project.cnnproj")
+        except (ValueError, OSError) as exc:
+            self._refuse("Cannot train", str(exc))
+            return
+        graph = project_io.loads(project_io.dumps(project)).graph
+        worker = TrainWorker(graph, source, config, run_dir,
+                             (shape[0], shape[1], shape[2]), root)
+        self.job = Job(worker, self)
+        worker.progress.connect(self._on_event)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        self.job.ended.connect(self._on_ended)
+        self.run_dir, self.run_info, self.result, self.failure = run_dir, {}, None, None
+        self.plots.clear()
+        self.plots.start()
+        self.progress.setValue(0)
+        self.results.clear()
+        self.status.setText(f"Starting: {source}, run folder {run_dir}")
+        self.tabs.setCurrentIndex(0)
+        self._set_running(True)
+        self.job.start()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.job is not None and self.running:
+            self.job.cancel()
+            self.stop_button.setEnabled(False)
+            self.status.setText("Stopping after this batch...")
+
+    def shutdown(self) -> None:
+        """Cancel and wait for the workers (the window is closing)."""
+        if self.job is not None:
+            self.job.shutdown()
+        self.inspect.shutdown()
+
+    # ------------------------------------------------------------ worker events
+    @Slot(object)
+    def _on_event(self, e: dict[str, Any]) -> None:
+        kind = e["event"]
+        if kind == "preparing":
+            self.status.setText(e["message"])
+        elif kind == "start":
+            self.run_info = e
+            self.status.setText(f"Training on {e['settings']}: {e['train_samples']} training, "
+                                f"{e['val_samples']} validation samples.")
+        elif kind == "batch":
+            self.plots.add_batch(e)
+            done = (e["epoch"] - 1) * e["batches"] + e["batch"]
+            self.progress.setValue(int(1000 * done / max(e["epochs"] * e["batches"], 1)))
+            self.status.setText(
+                f"Epoch {e['epoch']}/{e['epochs']}, batch {e['batch']}/{e['batches']}  |  "
+                f"loss {e['loss']:.4f}, accuracy {e['accuracy']:.3f}  |  "
+                f"{e['samples_per_s']:,.0f} samples/s  |  lr {e['lr']:.3g}  |  "
+                f"ETA {duration(e['eta_s'])}")
+        elif kind == "epoch":
+            self.plots.add_epoch(e)
+            self.message.emit(f"Epoch {e['epoch']}: validation accuracy "
+                              f"{e['val_accuracy']:.3f}, loss {e['val_loss']:.4f}")
+        elif kind == "cancelled":
+            self.status.setText(f"Stopped at epoch {e['epoch']}, batch {e['batch']}; "
+                                "saving the last checkpoint...")
+
+    @Slot(object)
+    def _on_done(self, r: dict[str, Any]) -> None:
+        self.result = r
+        run_dir = Path(r["run_dir"])
+        if r["status"] == "cancelled":
+            self.status.setText(f"Stopped ({r['epochs_done']} complete epoch(s)). The last "
+                                f"checkpoint is kept in {run_dir / 'checkpoints'}.")
+        else:
+            self.progress.setValue(self.progress.maximum())
+            self.status.setText(f"Finished: {r['message']}. Run folder {run_dir}.")
+        if r.get("test_metrics"):
+            self.results.show_metrics(r["test_metrics"])
+            self.tabs.setCurrentWidget(self.results)
+        elif r["status"] != "cancelled":
+            self.results.show_message("The data has no test split: no test metrics.")
+        if (run_dir / "checkpoints" / "last.json").is_file():
+            self.inspect.set_run(run_dir)
+        self.message.emit(self.status.text())
+
+    @Slot(str, str)
+    def _on_failed(self, kind: str, message: str) -> None:
+        self.failure = (kind, message)
+        where = ""
+        if self.run_dir is not None and (self.run_dir / "checkpoints").is_dir():
+            where = f"\n\nThe last good checkpoint is kept in {self.run_dir / 'checkpoints'}."
+        self.status.setText(f"Failed: {message.splitlines()[0]}")
+        QMessageBox.critical(self, ERROR_TITLES.get(kind, "Training failed"), message + where)
+
+    @Slot()
+    def _on_ended(self) -> None:
+        if self.job is not None:
+            self.job.deleteLater()
+        self.job = None
+        self.plots.stop()
+        self._set_running(False)

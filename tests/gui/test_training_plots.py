@@ -1,0 +1,55 @@
+"""Live plots: growing buffers, throttled redraws, non-finite values left out (no torch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from cnnstudio.gui.training.form import TrainForm, builtin_dataset_names
+from cnnstudio.gui.training.plots import LivePlots, Series
+
+
+def test_series_doubles_its_buffers_and_keeps_the_points() -> None:
+    s = Series(capacity=4)
+    for i in range(9):
+        s.append(float(i), float(i * i))
+    s.append(9.0, float("nan"))
+    assert s.n == 9 and s.capacity == 16
+    x, y = s.data()
+    assert x.tolist() == list(range(9)) and y.tolist() == [i * i for i in range(9)]
+    s.clear()
+    assert s.n == 0 and s.dirty
+
+
+def test_plots_redraw_on_the_timer_not_per_event(qtbot: Any) -> None:
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.start()
+    assert plots.timer.isActive() and set(plots.curves) == set(plots.series)
+    drawn = plots.redraws
+    for b in range(1, 201):
+        plots.add_batch({"epoch": 1, "batch": b, "batches": 200, "loss": 1.0 / b,
+                         "accuracy": b / 200})
+    plots.add_epoch({"epoch": 1, "val_loss": 0.5, "val_accuracy": 0.9})
+    assert plots.redraws == drawn  # appending draws nothing
+    qtbot.waitUntil(lambda: plots.redraws >= drawn + 4, timeout=2000)
+    x, y = plots.curves["train_loss"].getData()
+    assert len(x) == 200 and np.isclose(x[-1], 1.0) and np.isclose(y[0], 1.0)
+    assert plots.curves["val_accuracy"].getData()[1].tolist() == [0.9]
+    plots.stop()
+    assert not plots.timer.isActive()
+
+
+def test_form_reads_a_config_for_the_gui_process(qtbot: Any) -> None:
+    form = TrainForm()
+    qtbot.addWidget(form)
+    names = builtin_dataset_names()
+    assert names[0] == "mnist-sample" and {"mnist", "fashion-mnist", "cifar10"} <= set(names)
+    form.lr.setText("3e-4")
+    form.augment.setText("crop:4  hflip")
+    form.device.setCurrentText("cpu")
+    source, root, config = form.read()
+    assert source == "mnist-sample" and root is None
+    assert config.lr == 3e-4 and config.augment == ["crop:4", "hflip"]
+    assert config.leave_core_for_gui and config.num_workers == 0 and config.device == "cpu"
