@@ -102,7 +102,7 @@ WRITERS: dict[type, Callable[[Any], str]] = {
     ops.AvgPool2dSame: lambda m: (f"AvgPool2dSame({value(m.kernel_size)}, {value(m.stride)}, "
                                   f"{value(m.pads)}, {tuple(m.input_size)})"),
     nn.AdaptiveAvgPool2d: lambda m: call("nn.AdaptiveAvgPool2d", m.output_size),
-    nn.AdaptiveMaxPool2d: lambda m: call("nn.AdaptiveMaxPool2d", m.output_size),
+    ops.AdaptiveMaxPool2d: lambda m: f"AdaptiveMaxPool2d({tuple(m.output_size)})",
     ops.GlobalAvgPool: lambda m: call("GlobalAvgPool", keepdims=(m.keepdims, False)),
     ops.GlobalMaxPool: lambda m: call("GlobalMaxPool", keepdims=(m.keepdims, False)),
     nn.Linear: lambda m: call("nn.Linear", m.in_features, m.out_features,

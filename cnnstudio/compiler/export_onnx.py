@@ -13,6 +13,7 @@ import contextlib
 import io
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
@@ -20,7 +21,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from cnnstudio.compiler.errors import ExportError
+from cnnstudio.compiler.errors import ExportError, ExportVerificationError
 from cnnstudio.compiler.to_torch import INPUT_NAME, compile_info
 from cnnstudio.compiler.verify import ExportReport, compare, file_size
 
@@ -30,10 +31,42 @@ EXAMPLE_BATCH = 2
 LEGACY_OPSET = 18
 
 
+_TORCHLIB_OPS: list[object] = []
+
+
+@contextlib.contextmanager
+def _torchlib_cache() -> Iterator[None]:
+    """Reuse onnxscript's table of torchlib functions between exports in one process.
+
+    The dynamo exporter rebuilds that table on every call by parsing the source of about
+    500 functions (about 3 s here); the table is plain data, so it is read once and served
+    from memory while an export runs. Where the private hook is missing, nothing changes.
+    """
+    try:
+        from torch.onnx._internal.exporter import _registration
+
+        apis = _registration.onnxscript_apis
+        original = apis.get_torchlib_ops
+    except (ImportError, AttributeError):
+        yield
+        return
+
+    def cached() -> list[object]:
+        if not _TORCHLIB_OPS:
+            _TORCHLIB_OPS.extend(original())
+        return list(_TORCHLIB_OPS)
+
+    apis.get_torchlib_ops = cached
+    try:
+        yield
+    finally:
+        apis.get_torchlib_ops = original
+
+
 def _dynamo(model: nn.Module, x: torch.Tensor, path: Path, opset: int | None) -> None:
     batch = torch.export.Dim("batch", min=1, max=1 << 16)
     kwargs = {"opset_version": opset} if opset is not None else {}
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), _torchlib_cache():
         torch.onnx.export(model, (x,), str(path), dynamo=True, external_data=False,
                           input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                           dynamic_shapes={INPUT_NAME: {0: batch}}, verbose=False, **kwargs)
@@ -97,13 +130,36 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int | None = None,
     return report
 
 
+#: onnxruntime's PadFusion merges a zero Pad into the next pool even when the pool's pads then
+#: reach its kernel size, which its pool kernels refuse (onnxruntime 1.30/1.31)
+PAD_FUSION_BUG = "Pad should be smaller than kernel"
+
+
+def _session(path: Path, report: ExportReport) -> ort.InferenceSession:
+    """A CPU session with default optimisations, or without them when (only) onnxruntime's
+    PadFusion bug stops the default one; the report says so."""
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    providers = ["CPUExecutionProvider"]
+    try:
+        return ort.InferenceSession(str(path), options, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own exception types
+        if PAD_FUSION_BUG not in str(exc):
+            raise ExportVerificationError(f"onnxruntime cannot load {path}: {exc}",
+                                          report) from exc
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    report.notes.append(
+        "onnxruntime's graph optimisation (PadFusion) fails on a zero padding followed by a "
+        "pool in this network (an onnxruntime bug): verified with graph_optimization_level="
+        "ORT_DISABLE_ALL, and onnxruntime sessions need that setting for this file")
+    return ort.InferenceSession(str(path), options, providers=providers)
+
+
 def verify_onnx(model: nn.Module, path: Path, report: ExportReport) -> None:
     """The full ONNX checker, then onnxruntime (CPU) against PyTorch."""
     onnx.checker.check_model(str(path), full_check=True)
     report.checks.append("onnx.checker.check_model(full_check=True) passed")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = _session(path, report)
     name = session.get_inputs()[0].name
 
     def run(x: torch.Tensor):  # type: ignore[no-untyped-def]

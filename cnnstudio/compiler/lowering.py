@@ -124,7 +124,7 @@ _SIMPLE: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
     "Dropout": lambda p: nn.Dropout(p["rate"]),
     "Dropout2d": lambda p: nn.Dropout2d(p["rate"]),
     "AdaptiveAvgPool2d": lambda p: nn.AdaptiveAvgPool2d(p["output_size"]),
-    "AdaptiveMaxPool2d": lambda p: nn.AdaptiveMaxPool2d(p["output_size"]),
+    "AdaptiveMaxPool2d": lambda p: ops.AdaptiveMaxPool2d(p["output_size"]),
     "GlobalAvgPool": lambda p: ops.GlobalAvgPool(p["keepdims"]),
     "GlobalMaxPool": lambda p: ops.GlobalMaxPool(p["keepdims"]),
     "LocalResponseNorm": lambda p: nn.LocalResponseNorm(p["size"], p["alpha"], p["beta"], p["k"]),

@@ -64,6 +64,23 @@ class AvgPool2dSame(nn.Module):
         return F.avg_pool2d(F.pad(x, self.pads), self.kernel_size, self.stride) / self.share
 
 
+class AdaptiveMaxPool2d(nn.Module):
+    """Max into a fixed output grid with the windows of nn.AdaptiveMaxPool2d, written with
+    slices (rows, then columns) because ONNX has no adaptive max pool."""
+
+    def __init__(self, output_size: tuple[int, int]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows, cols = self.output_size
+        height, width = x.shape[2], x.shape[3]
+        x = torch.cat([x[:, :, i * height // rows:-(-(i + 1) * height // rows)].amax(
+            2, keepdim=True) for i in range(rows)], 2)
+        return torch.cat([x[:, :, :, j * width // cols:-(-(j + 1) * width // cols)].amax(
+            3, keepdim=True) for j in range(cols)], 3)
+
+
 class GlobalAvgPool(nn.Module):
     """Mean of each channel over the whole map: (N, C) or, with keepdims, (N, C, 1, 1)."""
 

@@ -7,10 +7,12 @@ order. It is traceable by ``torch.export`` / dynamo (ONNX) and scriptable by Tor
 State-dict contract (see notes/CORE-API.md): every node with a module is a submodule named
 after the node, so a Conv2d node ``conv1`` has keys ``conv1.weight`` and ``conv1.bias``.
 Naming rule: a node whose name is an attribute of ``nn.Module`` or ``fx.GraphModule``
-(``training``, ``forward``, ``eval``, ``to``, ``code``, ``graph``, ``meta``, ...) or begins
-with an underscore becomes the attribute ``name + "_"`` (more underscores until it clashes
-with no other node); ``compile_info(model).attrs`` maps node names to attribute names, and
-the keys of such a node use the attribute name (``training_.weight``).
+(``training``, ``forward``, ``eval``, ``to``, ``code``, ``graph``, ``meta``, ...), is a name
+TorchScript's saved code uses (``self``, ``torch``, ``ops``, ``math``, ...; see
+``TORCHSCRIPT_NAMES``) or begins with an underscore becomes the attribute ``name + "_"``
+(more underscores until it clashes with no other node); ``compile_info(model).attrs`` maps
+node names to attribute names, and such a node's keys use the attribute name
+(``training_.weight``).
 
 Softmax rule: ``for_training=True`` leaves out a final Softmax (the output node when it is a
 Softmax node, or its fused activation when that is ``softmax``) so the loss sees logits;
@@ -59,11 +61,17 @@ class CompileInfo:
         return {a: n for n, a in self.attrs.items()}
 
 
+#: names TorchScript's saved code uses itself: a submodule so named breaks torch.jit.load
+TORCHSCRIPT_NAMES = ("self", "torch", "ops", "math", "builtins", "annotate", "uninitialized",
+                     "CONSTANTS")
+
+
 @cache
 def reserved_names() -> frozenset[str]:
     """Names a node cannot use as an attribute of the compiled module."""
     sample = fx.GraphModule(nn.Module(), fx.Graph())
-    return frozenset(dir(nn.Module()) + dir(sample) + list(vars(sample)) + [META_KEY])
+    return frozenset(dir(nn.Module()) + dir(sample) + list(vars(sample)) + [META_KEY]
+                     + list(TORCHSCRIPT_NAMES))
 
 
 def attribute_names(graph: Graph) -> dict[str, str]:

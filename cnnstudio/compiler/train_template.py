@@ -85,7 +85,7 @@ def setup() -> tuple[int, int, torch.device]:
     dist.init_process_group("nccl" if cuda else "gloo")
     device = torch.device("cpu")
     if cuda:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     return dist.get_rank(), dist.get_world_size(), device
 

@@ -38,6 +38,7 @@ class ExportReport:
     checks: list[str] = field(default_factory=list)
     max_abs_diff: dict[int, float] = field(default_factory=dict)
     fallback_reason: str = ""
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +58,7 @@ class ExportReport:
             if extra != self.path:
                 out.append(f"also wrote {extra}")
         out += [f"verified: {c}" for c in self.checks]
+        out += [f"note: {n}" for n in self.notes]
         for batch, diff in self.max_abs_diff.items():
             out.append(f"batch {batch}: max abs difference {diff:.3g} "
                        f"(rtol {RTOL:g}, atol {ATOL:g})")
