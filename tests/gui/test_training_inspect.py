@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QFileDialog
 
 from cnnstudio.core import project_io
 from cnnstudio.core.builder import GraphBuilder
+from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.training.inspect_view import ImageGrid, InspectView
 from cnnstudio.gui.training.inspection import maps_nodes, to_uint8
 from cnnstudio.gui.training.worker import prepared_data
@@ -127,3 +129,23 @@ def test_grids_and_scaling_without_torch(qtbot: Any) -> None:
     x = b.add("Flatten", x, name="flat")
     b.add("Dense", x, name="fc", units=2)
     assert maps_nodes(b.graph) == ["image", "conv"]
+
+
+def test_opening_a_run_folder_shows_history_metrics_and_inspection(
+        qtbot: Any, window: MainWindow, run_dir: Path, tmp_path: Path, dialogs: Dialogs,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = window.training
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: str(run_dir)))
+    panel.open_button.click()
+    assert dialogs.errors == []
+    assert panel.run_dir == run_dir
+    assert panel.plots.series["train_loss"].n == panel.plots.series["val_accuracy"].n == 1
+    metrics = panel.results.metrics
+    assert metrics is not None and panel.results.table.rowCount() == 12
+    assert panel.results.confusion.rowCount() == 10
+    assert panel.inspect.run_dir == run_dir and panel.inspect.filters_button.isEnabled()
+    assert "1 epoch(s)" in panel.status.text()
+    assert not panel.open_run(tmp_path)
+    assert "not a run folder" in dialogs.errors[0].lower() or "no project.cnnproj" in \
+        dialogs.errors[0]

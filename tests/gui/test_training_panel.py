@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QTabBar
 
 from cnnstudio.core.builder import GraphBuilder
 from cnnstudio.core.project_io import dumps
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.main_window import MainWindow
-from cnnstudio.gui.training.panel import TrainingPanel, duration, new_run_dir
+from cnnstudio.gui.training.panel import TrainingPanel
+from cnnstudio.gui.training.runs import duration, new_run_dir
 from cnnstudio.resources import resource_path
 from tests.gui.conftest import Dialogs, open_graph
 
@@ -175,6 +177,22 @@ def test_closing_the_window_stops_a_running_training(
     assert window.close()
     assert time.perf_counter() - t0 < 5.0
     assert panel.job is None and not panel.running
+
+
+def test_the_dock_is_tabbed_with_the_summary_and_the_train_menu_shows_it(
+        qtbot: Any, window: MainWindow) -> None:
+    dock, summary = window.docks["training"], window.docks["summary"]
+    assert window.tabifiedDockWidgets(summary) == []
+    window.show()
+    qtbot.waitUntil(lambda: window.tabifiedDockWidgets(summary) == [dock], timeout=5000)
+    bars = [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisible()
+            and "Training" in [b.tabText(i) for i in range(b.count())]]
+    assert len(bars) == 1  # no stale second tab bar
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus[-2:] == ["&Train", "&Help"]
+    window.actions["train_show"].trigger()
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty(), timeout=5000)
+    assert dock.toggleViewAction() in window.actions.docks_menu.actions()
 
 
 def test_run_folders_and_durations() -> None:

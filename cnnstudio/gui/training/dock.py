@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from cnnstudio.gui.training.panel import TrainingPanel
 
@@ -14,6 +14,31 @@ if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow
 
 DOCK_HEIGHT = 420
+
+
+class _TabifyOnShow(QObject):
+    """Tab ``dock`` with ``beside`` once the window is first shown.
+
+    Qt 6.11 gives a second tab group made before the window is shown two tab bars, the stale
+    one left at the default window size over the other docks; tabbing after the first show
+    gives one.
+    """
+
+    def __init__(self, window: QMainWindow, beside: QDockWidget, dock: QDockWidget) -> None:
+        super().__init__(window)
+        self.window, self.beside, self.dock = window, beside, dock
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Show:
+            self.window.removeEventFilter(self)
+            QTimer.singleShot(0, self.tabify)
+        return False
+
+    @Slot()
+    def tabify(self) -> None:
+        self.window.tabifyDockWidget(self.beside, self.dock)
+        self.beside.raise_()
 
 
 def add_training_dock(w: MainWindow) -> TrainingPanel:
@@ -24,8 +49,7 @@ def add_training_dock(w: MainWindow) -> TrainingPanel:
     dock.setWidget(panel)
     w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     if "summary" in w.docks:
-        w.tabifyDockWidget(w.docks["summary"], dock)
-        w.docks["summary"].raise_()
+        _TabifyOnShow(w, w.docks["summary"], dock)
     w.docks["training"] = dock
     w.actions.docks_menu.addAction(dock.toggleViewAction())
     panel.message.connect(w.show_message)

@@ -12,14 +12,13 @@ the document and the run folder's last checkpoint are kept and the dock returns 
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -39,6 +38,7 @@ from cnnstudio.gui.training.form import TrainForm
 from cnnstudio.gui.training.inspect_view import InspectView
 from cnnstudio.gui.training.plots import LivePlots
 from cnnstudio.gui.training.results import ResultsView
+from cnnstudio.gui.training.runs import duration, new_run_dir, read_json_file
 from cnnstudio.gui.training.worker import Job, TrainWorker
 
 ERROR_TITLES = {
@@ -46,24 +46,6 @@ ERROR_TITLES = {
     "NonFiniteLossError": "Training diverged",
     "DeviceMemoryError": "Out of device memory",
 }
-
-
-def new_run_dir(runs: Path, project_name: str) -> Path:
-    """``runs/<project>-<date-time>`` (with ``-2``, ``-3``... when that exists)."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", project_name).strip("._") or "run"
-    base = runs / f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
-
-
-def duration(seconds: float) -> str:
-    s = int(round(max(seconds, 0.0)))
-    if s >= 3600:
-        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-    return f"{s // 60}:{s % 60:02d}"
 
 
 class TrainingPanel(QWidget):
@@ -84,8 +66,12 @@ class TrainingPanel(QWidget):
         self.start_button.setToolTip("Train the open network on the chosen dataset")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the current batch; the last checkpoint is kept")
+        self.open_button = QPushButton("Open Run...")
+        self.open_button.setToolTip("Show the results of an earlier run folder (also from "
+                                    "'cnnstudio train')")
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
+        self.open_button.clicked.connect(self.open_run_dialog)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -114,6 +100,7 @@ class TrainingPanel(QWidget):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
         left_lay.addLayout(buttons)
+        left_lay.addWidget(self.open_button)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.tabs)
@@ -133,6 +120,7 @@ class TrainingPanel(QWidget):
         self.start_button.setEnabled(not on)
         self.stop_button.setEnabled(on)
         self.form.setEnabled(not on)
+        self.open_button.setEnabled(not on)
         self.runningChanged.emit(on)
 
     def _refuse(self, title: str, text: str) -> None:
@@ -195,6 +183,41 @@ class TrainingPanel(QWidget):
         if self.job is not None:
             self.job.shutdown()
         self.inspect.shutdown()
+
+    # ------------------------------------------------------------ earlier runs
+    @Slot()
+    def open_run_dialog(self) -> None:
+        start = str(self.form.runs_folder.text().strip() or Path.home())
+        path = QFileDialog.getExistingDirectory(self, "Open a run folder", start)
+        if path:
+            self.open_run(Path(path))
+
+    def open_run(self, run_dir: Path) -> bool:
+        """Show a finished (or stopped) run: its history, test metrics and inspection."""
+        if self.running:
+            return False
+        if not (run_dir / "project.cnnproj").is_file() or not (run_dir / "config.json").is_file():
+            self._refuse("Not a run folder", f"{run_dir} has no project.cnnproj and "
+                         "config.json: choose a folder written by a training run.")
+            return False
+        try:
+            history = read_json_file(run_dir / "history.json", [])
+            metrics = read_json_file(run_dir / "metrics.json", None)
+            self.inspect.set_run(run_dir if (run_dir / "checkpoints").is_dir() else None)
+        except (OSError, ValueError) as exc:
+            self._refuse("Cannot open the run", f"{run_dir}: {exc}")
+            return False
+        self.run_dir, self.result = run_dir, None
+        self.plots.clear()
+        self.plots.add_history(history)
+        self.plots.refresh()
+        if metrics:
+            self.results.show_metrics(metrics)
+        else:
+            self.results.clear()
+            self.results.show_message("This run has no test metrics (metrics.json).")
+        self.status.setText(f"Run {run_dir}: {len(history)} epoch(s).")
+        return True
 
     # ------------------------------------------------------------ worker events
     @Slot(object)

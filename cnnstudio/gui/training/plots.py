@@ -91,6 +91,15 @@ class LivePlots(QWidget):
             if event.get(name) is not None:
                 self.series[name].append(x, float(event[name]))
 
+    def add_history(self, rows: list[dict[str, Any]]) -> None:
+        """Epoch rows of a run's history.json: training and validation points per epoch."""
+        for row in rows:
+            x = float(row["epoch"])
+            for name in CURVES:
+                value = row.get(name)
+                if isinstance(value, (int, float)):
+                    self.series[name].append(x, float(value))
+
     def start(self) -> None:
         """Begin the periodic redraws (a run has started)."""
         self.ensure_built()
