@@ -7,6 +7,7 @@ reading the sample; later runs reuse the prepared data (``worker.prepared_data``
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,20 @@ def test_a_missing_dataset_is_reported(
     wait_idle(qtbot, panel)
     assert panel.failure is not None and panel.failure[0] == "DatasetError"
     assert "nothing.npz" in dialogs.errors[0] and "Traceback" not in dialogs.errors[0]
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="MPS may exist on macOS")
+def test_a_missing_device_is_reported(
+        qtbot: Any, window: MainWindow, tmp_path: Path, dialogs: Dialogs) -> None:
+    panel = setup_panel(window, tmp_path)
+    panel.form.device.setCurrentText("mps")
+    panel.start()
+    wait_idle(qtbot, panel)
+    assert len(dialogs.errors) == 1 and "MPS is not available" in dialogs.errors[0]
+    assert panel.start_button.isEnabled()
+    # the settings of the last start are remembered for the next session
+    assert window.settings.value("training/device", "", type=str) == "mps"
+    assert window.settings.value("training/dataset", "", type=str) == "mnist-sample"
 
 
 def test_closing_the_window_stops_a_running_training(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import QSettings
 
 from cnnstudio.gui.training.form import TrainForm, builtin_dataset_names
 from cnnstudio.gui.training.plots import LivePlots, Series
@@ -53,3 +55,24 @@ def test_form_reads_a_config_for_the_gui_process(qtbot: Any) -> None:
     assert source == "mnist-sample" and root is None
     assert config.lr == 3e-4 and config.augment == ["crop:4", "hflip"]
     assert config.leave_core_for_gui and config.num_workers == 0 and config.device == "cpu"
+
+
+def test_form_settings_survive_a_restart(qtbot: Any, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    form = TrainForm()
+    qtbot.addWidget(form)
+    form.dataset.setCurrentText("/data/digits.npz")
+    form.runs_folder.setText(str(tmp_path / "runs"))
+    form.epochs.setValue(7)
+    form.lr.setText("0.01")
+    form.optimizer.setCurrentText("sgd")
+    form.val_split.setValue(0.2)
+    form.save(settings)
+    settings.sync()
+    again = TrainForm()
+    qtbot.addWidget(again)
+    again.restore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    source, _, config = again.read()
+    assert source == "/data/digits.npz" and again.runs_dir() == tmp_path / "runs"
+    assert (config.epochs, config.lr, config.optimizer, config.val_split) == \
+        (7, 0.01, "sgd", 0.2)

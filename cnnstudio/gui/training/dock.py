@@ -43,7 +43,7 @@ class _TabifyOnShow(QObject):
 
 def add_training_dock(w: MainWindow) -> TrainingPanel:
     """Create the panel, its dock (beside the summary) and the Train menu before Help."""
-    panel = TrainingPanel(lambda: w.doc, w)
+    panel = TrainingPanel(lambda: w.doc, w.settings, w)
     dock = QDockWidget("Training", w)
     dock.setObjectName("training")
     dock.setWidget(panel)

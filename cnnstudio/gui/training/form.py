@@ -13,7 +13,7 @@ import ast
 import importlib.util
 from pathlib import Path
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QSettings, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -170,6 +170,40 @@ class TrainForm(QWidget):
         config.validate()
         root = self.data_root.text().strip() or None
         return source, root, config
+
+    # ------------------------------------------------------------ settings
+    def save(self, settings: QSettings) -> None:
+        """Remember the form (under ``training/``) for the next session."""
+        values = {"dataset": self.dataset.currentText(), "data_root": self.data_root.text(),
+                  "runs_folder": self.runs_folder.text(), "epochs": self.epochs.value(),
+                  "batch_size": self.batch_size.value(), "lr": self.lr.text(),
+                  "optimizer": self.optimizer.currentText(),
+                  "scheduler": self.scheduler.currentText(), "augment": self.augment.text(),
+                  "device": self.device.currentText(), "seed": self.seed.value(),
+                  "val_split": self.val_split.value()}
+        for key, value in values.items():
+            settings.setValue(f"training/{key}", value)
+
+    def restore(self, settings: QSettings) -> None:
+        """Fill the form from ``save``'s keys (missing keys keep the defaults)."""
+        def text(key: str, default: str) -> str:
+            return str(settings.value(f"training/{key}", default, type=str))
+
+        self.dataset.setCurrentText(text("dataset", self.dataset.currentText()))
+        self.data_root.setText(text("data_root", self.data_root.text()))
+        self.runs_folder.setText(text("runs_folder", self.runs_folder.text()))
+        self.lr.setText(text("lr", self.lr.text()))
+        self.augment.setText(text("augment", self.augment.text()))
+        for combo, key in ((self.optimizer, "optimizer"), (self.scheduler, "scheduler"),
+                           (self.device, "device")):
+            value = text(key, combo.currentText())
+            if combo.findText(value) >= 0:
+                combo.setCurrentText(value)
+        for spin, key in ((self.epochs, "epochs"), (self.batch_size, "batch_size"),
+                          (self.seed, "seed")):
+            spin.setValue(int(settings.value(f"training/{key}", spin.value(), type=int)))
+        self.val_split.setValue(float(settings.value("training/val_split",
+                                                     self.val_split.value(), type=float)))
 
     def runs_dir(self) -> Path:
         text = self.runs_folder.text().strip()

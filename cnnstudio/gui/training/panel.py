@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -53,9 +53,10 @@ class TrainingPanel(QWidget):
     message = Signal(str)
 
     def __init__(self, document: Callable[[], Document | None],
-                 parent: QWidget | None = None) -> None:
+                 settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.settings = settings
         self.job: Job | None = None
         self.run_dir: Path | None = None
         self.run_info: dict[str, Any] = {}
@@ -108,6 +109,8 @@ class TrainingPanel(QWidget):
         split.setSizes([320, 900])
         QVBoxLayout(self).addWidget(split)
         self._set_running(False)
+        if settings is not None:
+            self.form.restore(settings)
 
     def _data_root(self) -> str | None:
         return self.form.data_root.text().strip() or None
@@ -153,6 +156,8 @@ class TrainingPanel(QWidget):
         except (ValueError, OSError) as exc:
             self._refuse("Cannot train", str(exc))
             return
+        if self.settings is not None:
+            self.form.save(self.settings)
         graph = project_io.loads(project_io.dumps(project)).graph
         worker = TrainWorker(graph, source, config, run_dir,
                              (shape[0], shape[1], shape[2]), root)
