@@ -23,7 +23,7 @@ from torch import nn
 
 from cnnstudio.compiler.errors import ExportError, ExportVerificationError
 from cnnstudio.compiler.to_torch import INPUT_NAME, compile_info
-from cnnstudio.compiler.verify import ExportReport, compare, file_size
+from cnnstudio.compiler.verify import ExportReport, compare, file_size, on_cpu
 
 OUTPUT_NAME = "output"
 #: the example batch the graph is traced with (a size other than 1 keeps the axis symbolic)
@@ -98,6 +98,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int | None = None,
     the file fails the checker or onnxruntime disagrees with PyTorch.
     """
     start = time.perf_counter()
+    model = on_cpu(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     info = compile_info(model)

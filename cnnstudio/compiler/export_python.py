@@ -30,7 +30,7 @@ from cnnstudio.compiler.export_safetensors import save_weights
 from cnnstudio.compiler.lowering import Step
 from cnnstudio.compiler.to_torch import CompileInfo, compile_info
 from cnnstudio.compiler.train_template import train_script
-from cnnstudio.compiler.verify import ExportReport, compare, file_size
+from cnnstudio.compiler.verify import ExportReport, compare, file_size, on_cpu
 from cnnstudio.core.layers import fmt_shape
 from cnnstudio.core.project_io import Project
 
@@ -130,6 +130,7 @@ def export_python(model: nn.Module, folder: str | Path, project: Project | None 
                   verify: bool = True) -> ExportReport:
     """Write model.py, model.safetensors and train.py into ``folder`` and verify them."""
     start = time.perf_counter()
+    model = on_cpu(model)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     info = compile_info(model)

@@ -18,7 +18,7 @@ from torch import nn
 
 from cnnstudio.compiler.errors import ExportVerificationError
 from cnnstudio.compiler.to_torch import build_model, compile_info
-from cnnstudio.compiler.verify import ExportReport, compare, file_size
+from cnnstudio.compiler.verify import ExportReport, compare, file_size, on_cpu
 from cnnstudio.compiler.weights import load_weights, state_tensors
 from cnnstudio.core import project_io
 from cnnstudio.core.project_io import Project
@@ -48,6 +48,7 @@ def export_safetensors(model: nn.Module, project: Project, path: str | Path, *,
     """Write the weights to ``path`` (a file, or a folder that gets ``model.safetensors``)
     and the project beside; verify by reloading both."""
     start = time.perf_counter()
+    model = on_cpu(model)
     path = Path(path)
     if path.suffix != ".safetensors":
         path = path / "model.safetensors"

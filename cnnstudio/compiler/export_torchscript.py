@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from cnnstudio.compiler.to_torch import compile_info
-from cnnstudio.compiler.verify import ExportReport, compare, file_size
+from cnnstudio.compiler.verify import ExportReport, compare, file_size, on_cpu
 
 
 @contextmanager
@@ -37,6 +37,7 @@ def export_torchscript(model: nn.Module, path: str | Path, *,
                        verify: bool = True) -> ExportReport:
     """Write ``model`` (made by ``build_model``) to ``path`` as TorchScript and verify it."""
     start = time.perf_counter()
+    model = on_cpu(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     report = ExportReport("torchscript", str(path), files=[str(path)])

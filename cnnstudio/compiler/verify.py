@@ -8,6 +8,7 @@ on the same seeded random batches of sizes ``BATCH_SIZES`` and comparing with
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,6 +65,15 @@ class ExportReport:
                        f"(rtol {RTOL:g}, atol {ATOL:g})")
         out.append(f"took {self.seconds:.2f} s")
         return out
+
+
+def on_cpu(model: nn.Module) -> nn.Module:
+    """``model`` itself when it lives on the CPU, else a copy moved there (exports and their
+    checks run on the CPU; a model trained on a GPU stays where it is)."""
+    tensors = [*model.parameters(), *model.buffers()]
+    if all(t.device.type == "cpu" for t in tensors):
+        return model
+    return copy.deepcopy(model).cpu()
 
 
 def sample_inputs(model: nn.Module, seed: int = 0) -> dict[int, torch.Tensor]:

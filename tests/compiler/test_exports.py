@@ -137,3 +137,22 @@ def test_safetensors_with_project_beside(tmp_path: Path) -> None:
     assert json.loads(meta["input_shape"]) == [3, 15, 13]
     assert weights.read_bytes()[8:9] == b"{"  # a safetensors header, not a pickle
     assert report.max_abs_diff == {1: 0.0, 3: 0.0}
+
+
+def test_legacy_exporter_is_a_reported_fallback(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from cnnstudio.compiler import export_onnx as module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("dynamo cannot trace this\nsecond line")
+
+    monkeypatch.setattr(module, "_dynamo", broken)
+    graph = project_io.load(EXAMPLES[0]).graph
+    report = export_onnx(build_model(graph), tmp_path / "m.onnx")
+    assert report.exporter.startswith("legacy")
+    assert report.fallback_reason == "dynamo exporter failed (RuntimeError: dynamo cannot " \
+        "trace this)"
+    assert report.opset == module.LEGACY_OPSET and report.max_abs_diff
+    monkeypatch.setattr(module, "_dynamo", broken)
+    with pytest.raises(module.ExportError, match="dynamo ONNX exporter failed"):
+        export_onnx(build_model(graph), tmp_path / "n.onnx", allow_legacy=False)

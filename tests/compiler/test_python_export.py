@@ -16,6 +16,7 @@ from safetensors.torch import load_file
 from cnnstudio.compiler import build_model
 from cnnstudio.compiler.export_python import export_python, load_module
 from cnnstudio.core import project_io
+from cnnstudio.core.builder import GraphBuilder
 from cnnstudio.core.project_io import Project
 from tests.compiler.sample_graphs import clashing_names, kitchen_sink
 
@@ -103,3 +104,22 @@ def test_train_py_under_torchrun(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "(96 images, 10 classes)" in result.stdout  # 2 processes x 3 steps x 16
     assert (tmp_path / "ddp.safetensors").is_file()
+
+
+def test_train_py_on_an_image_folder(tmp_path: Path) -> None:
+    images = SHARED_DATA / "cifar10-sample-200"
+    if not images.is_dir():
+        pytest.skip(f"CIFAR-10 sample folders are absent ({images})")
+    b = GraphBuilder()
+    x = b.input(3, 16, 16)
+    x = b.add("Conv2d", x, name="conv", filters=4, padding="same", activation="relu")
+    x = b.add("GlobalAvgPool", x, name="pool")
+    b.add("Dense", x, name="classifier", units=10)
+    export_python(build_model(b.graph), tmp_path / "export")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, str(tmp_path / "export" / "train.py"), str(images), "--epochs", "1",
+         "--max-steps", "2", "--batch-size", "8", "--out", str(tmp_path / "w.safetensors")],
+        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "(16 images, 10 classes)" in result.stdout
