@@ -200,9 +200,12 @@ def test_the_dock_is_tabbed_with_the_summary_and_the_train_menu_shows_it(
     assert window.tabifiedDockWidgets(summary) == []
     window.show()
     qtbot.waitUntil(lambda: window.tabifiedDockWidgets(summary) == [dock], timeout=5000)
-    bars = [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisible()
-            and "Training" in [b.tabText(i) for i in range(b.count())]]
-    assert len(bars) == 1  # no stale second tab bar
+
+    def bars() -> list[QTabBar]:
+        return [b for b in window.findChildren(QTabBar) if b.parent() is window
+                and b.isVisible() and "Training" in [b.tabText(i) for i in range(b.count())]]
+
+    qtbot.waitUntil(lambda: len(bars()) == 1, timeout=5000)  # no stale second tab bar
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus[-2:] == ["&Train", "&Help"]
     window.actions["train_show"].trigger()
