@@ -130,7 +130,7 @@ class Job(QObject):
     def __init__(self, worker: Worker, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker: Worker | None = worker
-        self.qthread: QThread | None = QThread()
+        self.qthread: QThread | None = QThread(self)
         self.qthread.setObjectName(type(worker).__name__)
         worker.moveToThread(self.qthread)
         self.qthread.started.connect(worker.run)
