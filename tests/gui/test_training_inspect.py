@@ -100,6 +100,10 @@ def test_misclassified_images_with_true_and_predicted_labels(
     assert int(index) == int(np.flatnonzero(inspector.predictions()
                                             != inspector.labels.numpy())[0])
     assert true != predicted
+    view.wrong_grid.tiles[0].click()  # its feature maps
+    assert view.tabs.currentIndex() == 0
+    wait_done(qtbot, view)
+    assert f"Test image {index}: true {true}, predicted {predicted}." in view.maps_info.text()
 
 
 def test_a_failing_view_reports_in_a_message_box(qtbot: Any, view: InspectView,

@@ -194,23 +194,35 @@ def test_closing_the_window_stops_a_running_training(
     assert panel.job is None and not panel.running
 
 
+def training_tab_bars(window: MainWindow) -> list[QTabBar]:
+    """Visible tab bars with a Training tab (one; Qt can leave a stale second one)."""
+    return [b for b in window.findChildren(QTabBar) if b.parent() is window
+            and b.isVisible() and "Training" in [b.tabText(i) for i in range(b.count())]]
+
+
 def test_the_dock_is_tabbed_with_the_summary_and_the_train_menu_shows_it(
         qtbot: Any, window: MainWindow) -> None:
     dock, summary = window.docks["training"], window.docks["summary"]
     assert window.tabifiedDockWidgets(summary) == []
     window.show()
     qtbot.waitUntil(lambda: window.tabifiedDockWidgets(summary) == [dock], timeout=5000)
-
-    def bars() -> list[QTabBar]:
-        return [b for b in window.findChildren(QTabBar) if b.parent() is window
-                and b.isVisible() and "Training" in [b.tabText(i) for i in range(b.count())]]
-
-    qtbot.waitUntil(lambda: len(bars()) == 1, timeout=5000)  # no stale second tab bar
+    qtbot.waitUntil(lambda: len(training_tab_bars(window)) == 1, timeout=5000)
+    assert dock.visibleRegion().isEmpty() and not summary.visibleRegion().isEmpty()
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus[-2:] == ["&Train", "&Help"]
     window.actions["train_show"].trigger()
     qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty(), timeout=5000)
     assert dock.toggleViewAction() in window.actions.docks_menu.actions()
+
+
+def test_the_train_menu_right_after_start_up_shows_the_dock_in_front(
+        qtbot: Any, window: MainWindow) -> None:
+    dock, summary = window.docks["training"], window.docks["summary"]
+    window.show()
+    window.actions["train_show"].trigger()  # before the event loop has run
+    assert window.tabifiedDockWidgets(summary) == [dock]
+    qtbot.waitUntil(lambda: len(training_tab_bars(window)) == 1, timeout=5000)
+    assert not dock.visibleRegion().isEmpty() and summary.visibleRegion().isEmpty()
 
 
 def test_run_folders_and_durations() -> None:

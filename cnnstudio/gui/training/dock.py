@@ -27,6 +27,7 @@ class _TabifyOnShow(QObject):
     def __init__(self, window: QMainWindow, beside: QDockWidget, dock: QDockWidget) -> None:
         super().__init__(window)
         self.window, self.beside, self.dock = window, beside, dock
+        self.done = False
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -37,6 +38,10 @@ class _TabifyOnShow(QObject):
 
     @Slot()
     def tabify(self) -> None:
+        """Tab the docks once (the summary in front); at once when the window is visible."""
+        if self.done or not self.window.isVisible():
+            return
+        self.done = True
         self.window.tabifyDockWidget(self.beside, self.dock)
         self.beside.raise_()
 
@@ -48,13 +53,14 @@ def add_training_dock(w: MainWindow) -> TrainingPanel:
     dock.setObjectName("training")
     dock.setWidget(panel)
     w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    if "summary" in w.docks:
-        _TabifyOnShow(w, w.docks["summary"], dock)
+    tabifier = _TabifyOnShow(w, w.docks["summary"], dock) if "summary" in w.docks else None
     w.docks["training"] = dock
     w.actions.docks_menu.addAction(dock.toggleViewAction())
     panel.message.connect(w.show_message)
 
     def show_panel() -> None:
+        if tabifier is not None:
+            tabifier.tabify()
         dock.show()
         dock.raise_()
         w.resizeDocks([dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -47,7 +48,9 @@ def pixmap(array: np.ndarray, size: int) -> QPixmap:
 
 
 class ImageGrid(QScrollArea):
-    """Captioned image tiles in rows of ``columns``."""
+    """Captioned image tiles in rows of ``columns``; ``tileClicked(i)`` when one is clicked."""
+
+    tileClicked = Signal(int)
 
     def __init__(self, tile: int = 72, columns: int = 8, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,24 +67,22 @@ class ImageGrid(QScrollArea):
         return len(self.tiles)
 
     def set_images(self, images: list[np.ndarray], captions: list[str]) -> None:
-        for label in self.tiles:
-            self._grid.removeWidget(label)
-            label.deleteLater()
+        for tile in self.tiles:
+            self._grid.removeWidget(tile)
+            tile.deleteLater()
         self.tiles, self.captions = [], list(captions)
         for i, (array, caption) in enumerate(zip(images, captions, strict=True)):
-            cell = QLabel()
-            cell.setPixmap(pixmap(array, self.tile))
-            cell.setToolTip(caption)
-            cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            text = QLabel(caption)
-            text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            box = QWidget()
-            lay = QVBoxLayout(box)
-            lay.setContentsMargins(2, 2, 2, 2)
-            lay.addWidget(cell)
-            lay.addWidget(text)
-            self._grid.addWidget(box, i // self.columns, i % self.columns)
-            self.tiles.append(box)
+            image = pixmap(array, self.tile)
+            tile = QToolButton()
+            tile.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            tile.setAutoRaise(True)
+            tile.setIcon(QIcon(image))
+            tile.setIconSize(image.size())
+            tile.setText(caption)
+            tile.setToolTip(caption)
+            tile.clicked.connect(lambda _checked=False, k=i: self.tileClicked.emit(k))
+            self._grid.addWidget(tile, i // self.columns, i % self.columns)
+            self.tiles.append(tile)
 
 
 class InspectView(QWidget):
@@ -114,6 +115,8 @@ class InspectView(QWidget):
         self.maps_button.clicked.connect(self.show_feature_maps)
         self.filters_button.clicked.connect(self.show_filters)
         self.wrong_button.clicked.connect(self.show_misclassified)
+        self.wrong_grid.tileClicked.connect(self.inspect_misclassified)
+        self.wrong_indices: list[int] = []
         self.tabs = QTabWidget()
         self.tabs.addTab(self._page([QLabel("Node"), self.node, QLabel("Test image"),
                                      self.index, self.maps_button],
@@ -212,6 +215,15 @@ class InspectView(QWidget):
     def show_misclassified(self) -> None:
         self._request("misclassified")
 
+    @Slot(int)
+    def inspect_misclassified(self, tile: int) -> None:
+        """Show the feature maps of the clicked misclassified image."""
+        if self.busy or not 0 <= tile < len(self.wrong_indices):
+            return
+        self.index.setValue(self.wrong_indices[tile])
+        self.tabs.setCurrentIndex(0)
+        self.show_feature_maps()
+
     def shutdown(self) -> None:
         if self.job is not None:
             self.job.shutdown()
@@ -238,11 +250,12 @@ class InspectView(QWidget):
         else:
             captions = [f"#{i}: {t} -> {p}"
                         for i, t, p in zip(r["indices"], r["true"], r["predicted"], strict=True)]
+            self.wrong_indices = list(r["indices"])
             self.wrong_grid.set_images(r["images"], captions)
             self.wrong_info.setText(
                 f"{r['wrong']} of {r['total']} test images misclassified "
                 f"({r['wrong'] / max(r['total'], 1):.1%}); showing {len(captions)} "
-                "as 'true -> predicted'.")
+                "as 'true -> predicted' (click one for its feature maps).")
 
     @Slot(str, str)
     def _on_failed(self, kind: str, message: str) -> None:
