@@ -114,7 +114,7 @@ WRITERS: dict[type, Callable[[Any], str]] = {
     ops.LayerNorm2d: lambda m: call("LayerNorm2d", m.weight.shape[0], eps=(m.eps, 1e-6)),
     nn.LayerNorm: lambda m: call("nn.LayerNorm", m.normalized_shape[0], eps=(m.eps, 1e-5)),
     ops.LayerScale: lambda m: call("LayerScale", tuple(m.scale.shape),
-                                   init_value=(float(m.scale.detach().flatten()[0]), None)),
+                                   init_value=(m.init_value, 1e-6)),
     nn.LocalResponseNorm: lambda m: call("nn.LocalResponseNorm", m.size, alpha=(m.alpha, 1e-4),
                                          beta=(m.beta, 0.75), k=(m.k, 1.0)),
     nn.ZeroPad2d: lambda m: call("nn.ZeroPad2d", tuple(m.padding)),

@@ -123,6 +123,7 @@ class LayerScale(nn.Module):
 
     def __init__(self, shape: tuple[int, ...], init_value: float = 1e-6) -> None:
         super().__init__()
+        self.init_value = init_value
         self.scale = nn.Parameter(torch.full(shape, init_value))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -35,7 +35,7 @@ from cnnstudio.compiler.errors import CompileError
 from cnnstudio.compiler.lowering import ACTIVATIONS, Step, lower, run_step
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.layers import Shape
-from cnnstudio.core.shapes import Analysis, analyse
+from cnnstudio.core.shapes import Analysis, Issue, analyse
 
 META_KEY = "cnnstudio"
 INPUT_NAME = "x"
@@ -96,6 +96,9 @@ def check(graph: Graph) -> Analysis:
     analysis = analyse(graph)
     if not analysis.ok:
         raise CompileError(graph, [i for i in analysis.issues if i.severity == "error"])
+    if analysis.output_id is None:
+        raise CompileError(graph, [Issue(None, "The network has no layers after its Input.",
+                                         fix="Add a layer and connect the Input to it.")])
     return analysis
 
 

@@ -59,6 +59,10 @@ def test_invalid_graph_raises_compile_error_naming_nodes() -> None:
     assert "too_big" in info.value.node_names
     assert "too_big (Conv2d)" in str(info.value)
     assert info.value.issues and info.value.issues[0].node_id is not None
+    lonely = GraphBuilder()
+    lonely.input(1, 4, 4)
+    with pytest.raises(CompileError, match="no layers"):
+        build_model(lonely.graph)
 
 
 @pytest.mark.parametrize("softmax", ["fused", "node"])

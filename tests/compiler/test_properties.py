@@ -2,6 +2,7 @@
 
 - every valid random graph compiles; the engine's shape equals torch's at every node;
   parameter counts (total, per node, trainable) equal the sums of ``numel()``;
+- (slow) random valid graphs export to ONNX and pass its verification;
 - for possibly invalid graphs: the engine accepts a graph exactly when torch runs it
   (see ``helpers.any_graphs`` for the two rules where the engine is stricter by design).
 
@@ -10,6 +11,10 @@ Example counts: CNNSTUDIO_HYPOTHESIS_EXAMPLES raises them (CI keeps them small).
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
+import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 
@@ -61,3 +66,14 @@ def test_engine_accepts_exactly_what_torch_runs(graph: Graph) -> None:
     if values is not None:
         for nid in analysis.order:
             assert tuple(values[nid].shape[1:]) == analysis.infos[nid].shape
+
+
+@pytest.mark.slow
+@settings(max_examples=examples(25), **SETTINGS)
+@given(valid_graphs(max_blocks=4))
+def test_random_graphs_export_to_onnx(graph: Graph) -> None:
+    from cnnstudio.compiler.export_onnx import export_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = export_onnx(build_model(graph), Path(tmp) / "m.onnx")
+    assert report.exporter == "dynamo", report.fallback_reason
