@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +108,47 @@ def is_out_of_memory(error: BaseException) -> bool:
     text = str(error)
     return isinstance(error, RuntimeError) and (
         "out of memory" in text or "MPS backend out of memory" in text)
+
+
+class ThreadTuner:
+    """Picks the faster of N threads and 1 thread while training on the CPU, again and again.
+
+    OpenMP threads wait for each other at every op: when other processes keep the cores busy,
+    two threads measured 3-4x slower than one on a shared 2-core machine, and twice as fast when
+    it was idle. Every ``period`` batches both are timed for ``window`` batches each and the
+    faster one is kept. ``tick()`` is called once per batch.
+    """
+
+    def __init__(self, threads: int, window: int = 5, period: int = 200) -> None:
+        self.options = [threads, 1] if threads > 1 else []
+        self.window, self.period = window, period
+        self.count, self.last = 0, 0.0
+        self.times: dict[int, list[float]] = {}
+        self.chosen = threads
+        self.skip = True
+
+    def pause(self) -> None:
+        """The time until the next tick is not a batch (validation, checkpoints)."""
+        self.skip = True
+
+    def tick(self) -> None:
+        if not self.options:
+            return
+        now = time.perf_counter()
+        probe = len(self.options) * self.window
+        phase = self.count % (probe + self.period)
+        if 0 < phase <= probe and (phase - 1) % self.window and not self.skip:
+            self.times.setdefault(torch.get_num_threads(), []).append(now - self.last)
+        if phase < probe:
+            n = self.options[phase // self.window]
+        else:
+            if phase == probe and self.times:
+                self.chosen = min(self.times, key=lambda k: sum(self.times[k]) / len(
+                    self.times[k]))
+                self.times = {}
+            n = self.chosen
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+        self.count += 1
+        self.skip = False
+        self.last = time.perf_counter()

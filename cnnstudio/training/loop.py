@@ -33,8 +33,8 @@ from cnnstudio.training.augment import BatchTransform
 from cnnstudio.training.checkpoints import checkpoint_exists, load_checkpoint, save_checkpoint
 from cnnstudio.training.config import TrainConfig
 from cnnstudio.training.data import PreparedData, make_batches
-from cnnstudio.training.device import is_out_of_memory, select_device, set_threads, \
-    speed_settings
+from cnnstudio.training.device import ThreadTuner, is_out_of_memory, select_device, \
+    set_threads, speed_settings
 from cnnstudio.training.errors import DeviceMemoryError, NonFiniteLossError
 from cnnstudio.training.evaluate import autocast, evaluate, run_eval
 from cnnstudio.training.metrics import TensorBoardLog, write_metrics
@@ -67,13 +67,15 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir else None
         self.listeners = list(listeners or [])
         self.cancel = cancel or threading.Event()
-        set_threads(config.num_threads, config.leave_core_for_gui)
+        threads = set_threads(config.num_threads, config.leave_core_for_gui)
         device = select_device(config.device)
         self.ctx = dist_util.setup(device.type)
         if self.ctx.enabled and device.type == "cuda":
             device = torch.device("cuda", self.ctx.local_rank)
         self.device = device
         self.speed = speed_settings(device, config.precision, config.channels_last)
+        auto = device.type == "cpu" and config.num_threads == 0
+        self.tuner = ThreadTuner(threads if auto else 1)
         self.num_outputs = probe_outputs(model, data.preprocess.input_shape, data.num_classes)
         self.model = model.to(device)
         if self.speed.channels_last:
@@ -226,6 +228,7 @@ class Trainer:
         self.net.train()
         self.batches.set_epoch(epoch)
         self.transform.set_epoch(epoch)
+        self.tuner.pause()
         torch.manual_seed(cfg.seed * 7919 + epoch)
         n_batches = len(self.batches)
         sums = torch.zeros(2, dtype=torch.float64, device=dev)  # loss sum, correct
@@ -233,6 +236,7 @@ class Trainer:
         check_each = dev.type == "cpu" or ctx.enabled
         flags = torch.zeros(2, device=dev)
         for i, (x, y) in enumerate(self.batches):
+            self.tuner.tick()
             x = self.transform(x, train=True)
             with autocast(dev, self.speed.amp_dtype):
                 out = self.net(x)

@@ -68,3 +68,19 @@ def test_augment_per_sample_and_seeded(spec: str) -> None:
 def test_unknown_augmentation() -> None:
     with pytest.raises(ValueError, match="unknown augmentation 'blur'"):
         parse_augment(["blur"])
+
+
+def test_thread_tuner_probes_and_keeps_the_faster() -> None:
+    from cnnstudio.training.device import ThreadTuner
+
+    before = torch.get_num_threads()
+    try:
+        tuner = ThreadTuner(2, window=3, period=4)
+        used = []
+        for _ in range(2 * (6 + 4)):
+            tuner.tick()
+            used.append(torch.get_num_threads())
+        assert used[:6] == [2, 2, 2, 1, 1, 1] and used[10:16] == [2, 2, 2, 1, 1, 1]
+        assert len(set(used[6:10])) == 1 and tuner.chosen in (1, 2)
+    finally:
+        torch.set_num_threads(before)
