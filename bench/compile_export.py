@@ -50,17 +50,12 @@ def main() -> None:
     build_model(graph)  # warm-up (first-call costs of torch.fx)
     compile_s = best_of(3, lambda: build_model(graph))
     analyse_s = best_of(3, lambda: analyse(graph))
-    model = build_model(graph).eval()
-    x = torch.randn(1, 16, 32, 32)
-    with torch.no_grad():
-        forward_s = best_of(3, lambda: model(x))
     result: dict[str, object] = {
         "machine": f"{platform.processor() or platform.machine()}, "
                    f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
         "compile_500_nodes": {"nodes": nodes, "seconds": round(compile_s, 3),
                               "of_which_shape_analysis_s": round(analyse_s, 3),
-                              "goal_s": 1.0, "met": compile_s < 1.0,
-                              "forward_batch1_s": round(forward_s, 4)},
+                              "goal_s": 1.0, "met": compile_s < 1.0},
     }
     if "resnet18" not in PRESETS:
         result["onnx_resnet18"] = "preset not available yet"
@@ -70,16 +65,20 @@ def main() -> None:
         rmodel = build_model(rgraph)
         rcompile = time.perf_counter() - start
         with tempfile.TemporaryDirectory() as tmp:
-            report = export_onnx(rmodel, Path(tmp) / "resnet18.onnx")
+            cold = export_onnx(rmodel, Path(tmp) / "resnet18.onnx")
+            warm = export_onnx(rmodel, Path(tmp) / "again.onnx")
         result["onnx_resnet18"] = {
             "input": list(PRESETS["resnet18"].input_shape), "nodes": len(rgraph.nodes),
             "compile_s": round(rcompile, 3),
-            "export_and_verify_s": round(report.seconds, 2),
-            "goal_s": 10.0, "met": report.seconds < 10.0,
-            "exporter": report.exporter, "opset": report.opset,
-            "file_bytes": report.file_size,
-            "max_abs_diff": {str(k): v for k, v in report.max_abs_diff.items()},
-            "note": "first export in the process (includes loading the exporter's tables)",
+            "first_export_and_verify_s": round(cold.seconds, 2),
+            "first_export_phases_s": {k: round(v, 2) for k, v in cold.timings.items()},
+            "next_export_and_verify_s": round(warm.seconds, 2),
+            "next_export_phases_s": {k: round(v, 2) for k, v in warm.timings.items()},
+            "goal_s": 10.0, "met": warm.seconds < 10.0 and cold.seconds < 10.0,
+            "exporter": cold.exporter, "opset": cold.opset,
+            "file_bytes": cold.file_size,
+            "max_abs_diff": {str(k): v for k, v in cold.max_abs_diff.items()},
+            "note": "the first export in a process also loads the exporter's function tables",
         }
     json.dump(result, sys.stdout, indent=2)
     print()

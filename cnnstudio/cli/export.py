@@ -16,11 +16,19 @@ from pathlib import Path
 from cnnstudio.cli.target import TargetError, add_target_args, load_target
 
 FORMATS = ("onnx", "torchscript", "safetensors", "python")
+DESCRIPTION = (
+    "Compile TARGET and export it, then check the export reproduces the PyTorch model "
+    "(batch sizes 1 and 3, rtol 1e-3, atol 1e-5) and print the figures. onnx: one .onnx file "
+    "with a dynamic batch axis; torchscript: a TorchScript archive; safetensors: the weights "
+    "with the project file beside; python: a folder with model.py, model.safetensors and "
+    "train.py. Exit 1 when the graph is invalid or verification fails, 2 when the target, "
+    "checkpoint or exporter cannot be used."
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("export", help="export a verified ONNX / TorchScript / safetensors / "
-                       "Python model", description=__doc__.splitlines()[0])
+                       "Python model", description=DESCRIPTION)
     add_target_args(p)
     p.add_argument("--format", choices=FORMATS, required=True, help="what to write")
     p.add_argument("--out", type=Path, required=True,

@@ -63,6 +63,15 @@ def _torchlib_cache() -> Iterator[None]:
         apis.get_torchlib_ops = original
 
 
+def preload() -> None:
+    """Read the exporter's function tables now (about 3 s), e.g. in a worker thread when an
+    export dialog opens, so that the first ``export_onnx`` does not pay for it."""
+    with _torchlib_cache():
+        from torch.onnx._internal.exporter import _registration
+
+        _registration.onnxscript_apis.get_torchlib_ops()
+
+
 def _dynamo(model: nn.Module, x: torch.Tensor, path: Path, opset: int | None) -> None:
     batch = torch.export.Dim("batch", min=1, max=1 << 16)
     kwargs = {"opset_version": opset} if opset is not None else {}
@@ -123,8 +132,10 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int | None = None,
             report.exporter = "legacy (TorchScript-based)"
         report.opset = written_opset(path)
         report.file_size = file_size(path)
+        report.timings["export"] = time.perf_counter() - start
         if verify:
             verify_onnx(model, path, report)
+            report.timings["verify"] = time.perf_counter() - start - report.timings["export"]
     finally:
         model.train(was_training)
     report.seconds = time.perf_counter() - start

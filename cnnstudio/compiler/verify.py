@@ -41,6 +41,8 @@ class ExportReport:
     fallback_reason: str = ""
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: seconds per phase (exporters that measure them: "export", "verify")
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
