@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from cnnstudio.compiler import CompileError, ExportError, ExportVerificationError, build_model
+    from cnnstudio.compiler.exporting import export
     from cnnstudio.compiler.weights import load_weights
 
     torch.manual_seed(args.seed)
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"weights: freshly initialised (seed {args.seed})")
     try:
-        report = _export(args, model, project)
+        report = export(model, args.format, args.out, project, args.opset)
     except ExportVerificationError as exc:
         print(f"error: verification failed: {exc}", file=sys.stderr)
         if exc.report is not None:
@@ -78,22 +79,3 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print("\n".join(report.lines()))
     return 0
-
-
-def _export(args: argparse.Namespace, model, project):  # type: ignore[no-untyped-def]
-    fmt = args.format
-    if fmt == "onnx":
-        from cnnstudio.compiler.export_onnx import export_onnx
-
-        return export_onnx(model, args.out, opset=args.opset)
-    if fmt == "torchscript":
-        from cnnstudio.compiler.export_torchscript import export_torchscript
-
-        return export_torchscript(model, args.out)
-    if fmt == "safetensors":
-        from cnnstudio.compiler.export_safetensors import export_safetensors
-
-        return export_safetensors(model, project, args.out)
-    from cnnstudio.compiler.export_python import export_python
-
-    return export_python(model, args.out, project)

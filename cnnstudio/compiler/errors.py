@@ -32,7 +32,7 @@ class ExportError(RuntimeError):
     """An export could not be written at all (the exporter itself failed)."""
 
 
-class ExportVerificationError(AssertionError):
+class ExportVerificationError(ExportError):
     """An exported file does not match the PyTorch model; ``report`` holds the figures."""
 
     def __init__(self, message: str, report: Any = None) -> None:

@@ -180,3 +180,16 @@ def test_preload_reads_the_exporter_tables_once() -> None:
     count = len(module._TORCHLIB_OPS)
     module.preload()
     assert len(module._TORCHLIB_OPS) == count
+
+
+def test_export_dispatch_refuses_unknown_formats(tmp_path: Path) -> None:
+    from cnnstudio.compiler.exporting import FORMATS, export
+
+    model = build_model(kitchen_sink())
+    assert set(FORMATS) == {"onnx", "torchscript", "safetensors", "python"}
+    with pytest.raises(ValueError, match="unknown export format"):
+        export(model, "tflite", tmp_path / "m")
+    with pytest.raises(ValueError, match="pass project"):
+        export(model, "safetensors", tmp_path / "m")
+    report = export(model, "torchscript", tmp_path / "m.pt")
+    assert report.format == "torchscript"
