@@ -111,6 +111,8 @@ WRITERS: dict[type, Callable[[Any], str]] = {
     nn.Dropout2d: lambda m: call("nn.Dropout2d", m.p),
     nn.BatchNorm1d: _norm,
     nn.BatchNorm2d: _norm,
+    ops.BatchNormShift: lambda m: call("BatchNormShift", m.bias.shape[0], eps=(m.eps, 1e-5),
+                                       momentum=(m.momentum, 0.1)),
     ops.LayerNorm2d: lambda m: call("LayerNorm2d", m.weight.shape[0], eps=(m.eps, 1e-6)),
     nn.LayerNorm: lambda m: call("nn.LayerNorm", m.normalized_shape[0], eps=(m.eps, 1e-5)),
     ops.LayerScale: lambda m: call("LayerScale", tuple(m.scale.shape),

@@ -168,6 +168,8 @@ def lower(node: Node, shapes: list[Shape], attr: str, inputs: list[str],
         step.module, step.pad, step.pad_value = _pool(node, hw)
     elif kind == "Dense":
         step.module = nn.Linear(c, p["units"], bias=p["bias"])
+    elif kind == "BatchNorm" and not p.get("scale", True):
+        step.module = ops.BatchNormShift(c, eps=p["eps"], momentum=p["momentum"])
     elif kind == "BatchNorm":
         bn = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
         step.module = bn(c, eps=p["eps"], momentum=p["momentum"])

@@ -103,6 +103,26 @@ class GlobalMaxPool(nn.Module):
         return x.amax(dim=[2, 3], keepdim=self.keepdims)
 
 
+class BatchNormShift(nn.Module):
+    """BatchNorm without a learned scale (Keras' scale=False): normalise with the batch (or
+    running) statistics, then add a learned shift. Maps (N, C, H, W) and vectors (N, C)."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
+        super().__init__()
+        self.eps = eps
+        self.momentum = momentum
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            self.num_batches_tracked.add_(1)
+        return F.batch_norm(x, self.running_mean, self.running_var, None, self.bias,
+                            self.training, self.momentum, self.eps)
+
+
 class LayerNorm2d(nn.Module):
     """LayerNorm over the channels at each position of a (N, C, H, W) map (ConvNeXt)."""
 

@@ -92,7 +92,7 @@ def layer_params(draw: Any, kind: str, channels: int, wide: bool = False) -> dic
         return {key: tuple(draw(st.integers(0, hi)) for _ in range(4))}
     if kind == "BatchNorm":
         return {"eps": draw(st.sampled_from([1e-5, 1e-3])),
-                "momentum": draw(st.sampled_from([0.1, 0.01]))}
+                "momentum": draw(st.sampled_from([0.1, 0.01])), "scale": draw(st.booleans())}
     if kind == "LayerNorm":
         return {"eps": draw(st.sampled_from([1e-6, 1e-5]))}
     if kind == "LocalResponseNorm":

@@ -12,7 +12,7 @@ def kitchen_sink(h: int = 15, w: int = 13) -> Graph:
     x = b.input(3, h, w)
     x = b.add("Conv2d", x, name="stem", filters=8, kernel=3, stride=2, padding="same",
               activation="relu")
-    x = b.add("BatchNorm", x, name="bn")
+    x = b.add("BatchNorm", x, name="bn", scale=False)
     x = b.add("MaxPool2d", x, name="pool_ceil", kernel=3, stride=2, padding=1, ceil_mode=True)
     x = b.add("AvgPool2d", x, name="avg_same", kernel=2, stride=1, padding="same")
     x = b.add("ZeroPad2d", x, name="pad", padding=(1, 2, 0, 1))
@@ -43,6 +43,7 @@ def kitchen_sink(h: int = 15, w: int = 13) -> Graph:
     x = b.add("Dense", x, name="hidden", units=12, activation="elu")
     x = b.add("LayerNorm", x, name="ln_flat")
     x = b.add("BatchNorm", x, name="bn_flat")
+    x = b.add("BatchNorm", x, name="bn_shift", scale=False)
     x = b.add("Sigmoid", x, name="sigmoid")
     b.add("Dense", x, name="classifier", units=5, activation="softmax")
     return b.graph

@@ -49,6 +49,18 @@ def test_state_dict_keys_follow_the_contract() -> None:
     assert torch.all(model.ls.scale == 0.25) and torch.all(model.ls_flat.scale == 2.0)
 
 
+def test_batchnorm_without_scale_learns_only_the_shift() -> None:
+    b = GraphBuilder()
+    x = b.input(3, 4, 4)
+    b.add("BatchNorm", x, name="bn", scale=False, eps=1e-3, momentum=0.01)
+    model = build_model(b.graph)
+    assert set(model.state_dict()) == {"bn.bias", "bn.running_mean", "bn.running_var",
+                                       "bn.num_batches_tracked"}
+    model(torch.randn(4, 3, 4, 4))
+    assert int(model.bn.num_batches_tracked) == 1
+    assert float(model.bn.running_mean.abs().max()) > 0
+
+
 def test_invalid_graph_raises_compile_error_naming_nodes() -> None:
     b = GraphBuilder()
     x = b.input(1, 4, 4)
