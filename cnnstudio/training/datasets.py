@@ -9,7 +9,6 @@ their MD5 sums have been checked.
 from __future__ import annotations
 
 import gzip
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,90 +243,18 @@ def load_npz(path: str | Path) -> RawDataset:
     return RawDataset(train_data, test_data)
 
 
-# ---------------------------------------------------------------- built-in names
-def sample_dir() -> Path:
-    """The bundled MNIST test digits (``cnnstudio/resources/data/mnist-test``)."""
-    from importlib.resources import files
-
-    return Path(str(files("cnnstudio.resources").joinpath("data", "mnist-test")))
-
-
-def data_roots(root: str | Path | None = None) -> list[Path]:
-    """Where built-in datasets are looked for: ``root``, $CNNSTUDIO_DATA, the user cache."""
-    roots = [Path(root)] if root else []
-    if os.environ.get("CNNSTUDIO_DATA"):
-        roots.append(Path(os.environ["CNNSTUDIO_DATA"]))
-    roots.append(Path.home() / ".cache" / "cnnstudio" / "data")
-    return roots
-
-
-def _builtin_idx(name: str, root: str | Path | None, download: bool) -> RawDataset:
-    classes = FASHION_CLASSES if name == "fashion-mnist" else [str(i) for i in range(10)]
-    subdirs = ["fashion-mnist", "fashion_mnist", "FashionMNIST"] if name == "fashion-mnist" \
-        else ["mnist", "MNIST"]
-    for base in data_roots(root):
-        candidates = [base / s for s in subdirs]
-        if name == "mnist":
-            candidates.append(base)
-        for folder in candidates:
-            if (base / "FashionMNIST").is_dir() and name == "mnist" and folder == base:
-                continue
-            if folder.is_dir() and find_idx_folder(folder) is not None:
-                return load_idx_folder(folder, classes)
-    if not download:
-        raise DatasetError(f"{name}: no local copy found in {', '.join(map(str, data_roots(root)))}"
-                           f" (put the four IDX files in <root>/{subdirs[0]}/, or allow download)")
-    import torchvision.datasets as tvd
-
-    target = data_roots(root)[0]
-    cls = tvd.FashionMNIST if name == "fashion-mnist" else tvd.MNIST
-    try:
-        for train in (True, False):
-            cls(str(target), train=train, download=True)
-    except Exception as e:  # network errors come in many types
-        raise DatasetError(f"{name}: download into {target} failed ({e})") from e
-    return load_idx_folder(target / cls.__name__ / "raw", classes)
-
-
-def _builtin_cifar10(root: str | Path | None, download: bool) -> RawDataset:
-    for base in data_roots(root):
-        for folder in (base / "cifar10", base / "cifar-10", base / "CIFAR10"):
-            if (folder / "train").is_dir() or (folder / "test").is_dir():
-                return load_image_folder(folder)
-        if (base / "cifar-10-batches-py").is_dir():
-            return _torchvision_cifar(base, download=False)
-    if not download:
-        raise DatasetError("cifar10: no local copy found (put class folders in "
-                           f"{data_roots(root)[0]}/cifar10/train and test, or allow download)")
-    return _torchvision_cifar(data_roots(root)[0], download=True)
-
-
-def _torchvision_cifar(base: Path, download: bool) -> RawDataset:
-    """torchvision's CIFAR10 checks the MD5 of each pickled batch before reading it."""
-    import torchvision.datasets as tvd
-
-    parts = []
-    try:
-        for train in (True, False):
-            ds = tvd.CIFAR10(str(base), train=train, download=download)
-            images = torch.from_numpy(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2)))
-            labels = torch.tensor(ds.targets, dtype=torch.int64)
-            parts.append(ArrayData(images, labels, list(CIFAR10_CLASSES), str(base)))
-    except Exception as e:
-        raise DatasetError(f"cifar10: cannot load from {base} ({e})") from e
-    return RawDataset(parts[0], parts[1])
-
-
 def load_source(source: str | Path, root: str | Path | None = None,
                 download: bool = False) -> RawDataset:
     """Read a built-in dataset by name, or a path: IDX folder, image folder or .npz file."""
+    from cnnstudio.training.builtin import builtin_cifar10, builtin_idx, sample_dir
+
     name = str(source).lower()
     if name == "mnist-sample":
         return RawDataset(load_idx_folder(sample_dir()).train, None)
     if name in ("mnist", "fashion-mnist", "fashionmnist", "fashion_mnist"):
-        return _builtin_idx("mnist" if name == "mnist" else "fashion-mnist", root, download)
+        return builtin_idx("mnist" if name == "mnist" else "fashion-mnist", root, download)
     if name in ("cifar10", "cifar-10"):
-        return _builtin_cifar10(root, download)
+        return builtin_cifar10(root, download)
     path = Path(source)
     if path.is_file() and path.suffix.lower() == ".npz":
         return load_npz(path)

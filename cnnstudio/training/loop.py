@@ -33,14 +33,19 @@ from cnnstudio.training.augment import BatchTransform
 from cnnstudio.training.checkpoints import checkpoint_exists, load_checkpoint, save_checkpoint
 from cnnstudio.training.config import TrainConfig
 from cnnstudio.training.data import PreparedData, make_batches
-from cnnstudio.training.device import ThreadTuner, is_out_of_memory, select_device, \
-    set_threads, speed_settings
+from cnnstudio.training.device import (
+    ThreadTuner,
+    is_out_of_memory,
+    select_device,
+    set_threads,
+    speed_settings,
+)
 from cnnstudio.training.errors import DeviceMemoryError, NonFiniteLossError
 from cnnstudio.training.evaluate import autocast, evaluate, run_eval
+from cnnstudio.training.files import read_json, write_json_atomic
 from cnnstudio.training.metrics import TensorBoardLog, write_metrics
 from cnnstudio.training.optim import build_optimizer, build_scheduler, current_lr
-from cnnstudio.training.run_files import probe_outputs, write_run_config, history_path
-from cnnstudio.training.files import read_json, write_json_atomic
+from cnnstudio.training.run_files import history_path, probe_outputs, write_run_config
 
 log = logging.getLogger("cnnstudio.training")
 Listener = Callable[[dict[str, Any]], None]

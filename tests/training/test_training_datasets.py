@@ -103,7 +103,7 @@ def save_image(path: Path, array: np.ndarray) -> None:
 
 def make_folder(root: Path, colour: bool) -> None:
     rng = np.random.default_rng(0)
-    for k, name in enumerate(["cat", "dog"]):
+    for name in ["cat", "dog"]:
         for i, size in enumerate([(10, 12), (20, 16), (8, 8)]):
             shape = (*size, 3) if colour else size
             save_image(root / name / f"{i}.png", rng.integers(0, 255, shape, dtype=np.uint8))
@@ -189,3 +189,16 @@ def test_real_cifar_folders(shared_data: Path) -> None:
     assert data.preprocess.classes[0] == "airplane" and data.train.images.shape[1:] == (3, 32, 32)
     grey = prepare_data(shared_data / "cifar10-sample-200", (1, 24, 24), grey=True)
     assert grey.train.images.shape[1:] == (1, 24, 24)
+
+
+def test_builtin_names_from_a_local_root(shared_data: Path) -> None:
+    raw = load_source("fashion-mnist", root=shared_data)
+    assert raw.train.classes[0] == "T-shirt/top" and len(raw.test) == 10000
+    assert len(load_source("MNIST", root=shared_data).train) == 60000
+
+
+def test_builtin_name_missing_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("CNNSTUDIO_DATA", raising=False)
+    with pytest.raises(DatasetError, match="cifar10: no local copy"):
+        load_source("cifar10", root=tmp_path)
