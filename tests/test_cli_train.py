@@ -56,3 +56,20 @@ def test_train_reports_dataset_mismatch(tmp_path: Path,
 def test_evaluate_needs_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", str(tmp_path)]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+def test_evaluate_finds_the_data_root_the_run_used(
+        tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run on `mnist --data-root DIR` is evaluated later without repeating the root."""
+    run = tmp_path / "run"
+    rc = main(["train", str(EXAMPLES / "three_convs_strided.cnnproj"), "--dataset", "mnist",
+               "--data-root", str(shared_data / "mnist"), "--epochs", "1", "--val-split",
+               "0.85", "--batch-size", "256", "--out", str(run), "--no-progress"])
+    assert rc == 0, capsys.readouterr().err
+    recorded = json.loads((run / "config.json").read_text())["data"]
+    assert recorded["root"] == str((shared_data / "mnist").resolve())
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["samples"] == 10_000  # MNIST's own test set
+    assert metrics["accuracy"] > 0.8

@@ -66,6 +66,8 @@ def evaluate_run(model: torch.nn.Module, run_dir: str | Path,
     name = checkpoint if checkpoint_exists(ckpt, checkpoint) else "last"
     load_checkpoint(ckpt, name, model)
     if source is None:
-        data = load_data(info["data"]["source"], prep.input_shape, config)
+        recorded = info["data"]
+        data = load_data(recorded["source"], prep.input_shape, config,
+                         root=recorded.get("root") or None)
         return evaluate(model, data, **kwargs)
     return evaluate(model, source, prep, **kwargs)

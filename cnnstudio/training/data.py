@@ -50,7 +50,8 @@ class PreparedData:
     val: Part | None
     test: Part | None
     preprocess: Preprocess
-    source: str = ""  # the name or path it was prepared from
+    source: str = ""  # the name or path it was prepared from (paths made absolute)
+    root: str = ""  # the folder a built-in name was read from ("" for the default)
 
     @property
     def num_classes(self) -> int:
@@ -163,9 +164,13 @@ def prepare_data(source: str | Path | RawDataset, input_shape: tuple[int, int, i
             len(train_all), fractions, seed))
     mean, std = channel_stats(train, shape, grey)
     prep = Preprocess(shape, mean, std, list(raw.train.classes), grey)
+    if isinstance(source, RawDataset):
+        where = raw.train.source
+    else:
+        where = str(Path(source).resolve()) if Path(source).exists() else str(source)
     data = PreparedData(train, val if len(val) else None,
-                        test if test is not None and len(test) else None, prep,
-                        raw.train.source if isinstance(source, RawDataset) else str(source))
+                        test if test is not None and len(test) else None, prep, where,
+                        str(Path(root).resolve()) if root else "")
     check_classes(data, num_outputs)
     return data
 
