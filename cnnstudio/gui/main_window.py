@@ -127,6 +127,7 @@ class MainWindow(FileOps, QMainWindow):
             return
         self.autosaver.shutdown()
         self.training.shutdown()
+        self.release_clipboard()
         event.accept()
 
     # ------------------------------------------------------------ edits
@@ -148,10 +149,24 @@ class MainWindow(FileOps, QMainWindow):
             data.setText(raw.decode("utf-8"))
             QGuiApplication.clipboard().setMimeData(data)
 
+    def release_clipboard(self) -> None:
+        """Hand copied nodes to the clipboard as plain text before the window goes.
+
+        A QMimeData made in Python and still held by the clipboard when the application is
+        destroyed crashes the interpreter at exit (seen with PySide6 6.11 and 6.12); plain text
+        is owned by Qt, and ``paste`` reads it back.
+        """
+        board = QGuiApplication.clipboard()
+        mime = board.mimeData()
+        if mime is not None and mime.hasFormat(clipboard.MIME_TYPE):
+            board.setText(bytes(mime.data(clipboard.MIME_TYPE).data()).decode("utf-8"))
+
     def paste(self) -> None:
         assert self.doc is not None
         mime = QGuiApplication.clipboard().mimeData()
-        raw = bytes(mime.data(clipboard.MIME_TYPE).data()) if mime is not None else b""
+        raw = b""
+        if mime is not None:
+            raw = bytes(mime.data(clipboard.MIME_TYPE).data()) or mime.text().encode("utf-8")
         data = clipboard.loads(raw) if raw else None
         if data is None:
             self.show_message("The clipboard holds no CNN Studio nodes.")

@@ -45,3 +45,40 @@ def test_cnnstudio_project_opens_the_file(tmp_path: Path) -> None:
                                   "False"]
     recovery = list((tmp_path / "data").rglob("session-*"))
     assert recovery == []  # a clean exit leaves no lock and no recovery copy
+
+
+COPY_AND_QUIT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from cnnstudio.gui.app import run_app
+from cnnstudio.gui.main_window import MainWindow
+
+def check():
+    for w in QApplication.topLevelWidgets():
+        if isinstance(w, MainWindow) and w.isVisible():
+            w.scene.select_nodes([w.doc.graph.by_name("conv1").id])
+            w.copy_selection()
+            print(QGuiApplication.clipboard().mimeData().hasFormat("application/x-cnnstudio-nodes"))
+            w.close()
+            print("conv1" in QGuiApplication.clipboard().text())
+    QApplication.quit()
+
+app = QApplication([sys.argv[0]])
+QTimer.singleShot(500, check)
+sys.exit(run_app(sys.argv[1:]))
+"""
+
+
+def test_quitting_with_nodes_on_the_clipboard_exits_cleanly(tmp_path: Path) -> None:
+    """Copied nodes survive the window as text, and the process exits 0 (it used to crash:
+    a Python-made QMimeData held by the clipboard when the application is destroyed)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env.pop("QT_QPA_PLATFORMTHEME", None)
+    path = resource_path("examples/conv_pool.cnnproj")
+    out = subprocess.run([sys.executable, "-c", COPY_AND_QUIT, str(path)], capture_output=True,
+                         text=True, env=env, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
+    assert out.stdout.split() == ["True", "True"]
