@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cnnstudio.cli.target import TargetError, add_target_args, load_target
+from cnnstudio.cli.target import add_target_args, open_target
 
 FORMATS = ("onnx", "torchscript", "safetensors", "python")
 DESCRIPTION = (
@@ -41,10 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        project = load_target(args)
-    except TargetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    project = open_target(args)
+    if project is None:
         return 2
     import torch
 

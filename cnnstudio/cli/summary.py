@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from cnnstudio.cli.target import TargetError, add_target_args, load_target
+from cnnstudio.cli.target import add_target_args, open_target
 from cnnstudio.core.shapes import analyse
 from cnnstudio.core.summary import format_table, summary_dict
 
@@ -21,10 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        project = load_target(args)
-    except TargetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    project = open_target(args)
+    if project is None:
         return 2
     a = analyse(project.graph)
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from cnnstudio.core.errors import ProjectFileError
@@ -65,3 +66,12 @@ def load_target(args: argparse.Namespace) -> Project:
         f"{target!r} is neither a project file nor a preset id. Presets: "
         f"{', '.join(sorted(PRESETS))}."
     )
+
+
+def open_target(args: argparse.Namespace) -> Project | None:
+    """``load_target``, printing the reason and returning None when it fails (exit 2)."""
+    try:
+        return load_target(args)
+    except TargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None

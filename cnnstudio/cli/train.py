@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cnnstudio.cli.target import TargetError, add_target_args, load_target
+from cnnstudio.cli.target import add_target_args, open_target
 from cnnstudio.core.project_io import load, save
 from cnnstudio.core.shapes import analyse
 from cnnstudio.training.config import DEVICES, OPTIMIZERS, SCHEDULERS, TrainConfig
@@ -124,10 +124,8 @@ def run(args: argparse.Namespace) -> int:
             print("error: --out RUN_DIR is required (or --resume RUN_DIR)", file=sys.stderr)
             return 2
         run_dir = Path(args.out)
-        try:
-            project = load_target(args)
-        except TargetError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        project = open_target(args)
+        if project is None:
             return 2
     analysis = analyse(project.graph)
     if not analysis.ok:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from cnnstudio.cli.target import TargetError, add_target_args, load_target
+from cnnstudio.cli.target import add_target_args, open_target
 from cnnstudio.core.shapes import analyse
 
 
@@ -18,10 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        project = load_target(args)
-    except TargetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    project = open_target(args)
+    if project is None:
         return 2
     a = analyse(project.graph)
     if a.ok:
