@@ -204,6 +204,7 @@ def _add_edge(graph: Graph, item: Any, i: int, fail: Callable[[str], ProjectFile
     for end in (src, dst):
         if not isinstance(end, str) or end not in graph.nodes:
             raise fail(f"edge {i + 1} points to a node that does not exist ({end!r}).")
+    assert isinstance(src, str) and isinstance(dst, str)
     if isinstance(port, bool) or not isinstance(port, int):
         raise fail(f"edge {i + 1}: \"port\" must be a whole number.")
     try:
