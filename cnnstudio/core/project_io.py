@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cnnstudio.core.errors import GraphError, ProjectFileError
+from cnnstudio.core.files import write_bytes_atomic
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.layers import LAYERS
 
@@ -83,20 +83,7 @@ def dumps(project: Project) -> str:
 
 def save(project: Project, path: str | os.PathLike[str]) -> None:
     """Write atomically: a temp file in the same folder, flushed, then ``os.replace``."""
-    write_atomic(Path(path), dumps(project).encode("utf-8"))
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, dumps(project).encode("utf-8"))
 
 
 def load(path: str | os.PathLike[str]) -> Project:

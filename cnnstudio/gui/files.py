@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Slot
 
 from cnnstudio.core import project_io
+from cnnstudio.core.files import write_bytes_atomic
 from cnnstudio.gui.document import Document
 
 RECENT_KEY = "files/recent"
@@ -137,7 +138,7 @@ class AutoSaver(QObject):
         if state == self._saved and self.project_path.exists():
             return False
         project_io.save(doc.to_project(), self.project_path)
-        project_io.write_atomic(self.meta_path, json.dumps(
+        write_bytes_atomic(self.meta_path, json.dumps(
             {"path": str(doc.path) if doc.path else None, "saved": time.time()}).encode())
         self._saved = state
         return True

@@ -57,6 +57,21 @@ def test_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert [p.name for p in tmp_path.iterdir()] == ["p.cnnproj"]  # no temp file left
 
 
+def test_saved_files_get_normal_permissions(tmp_path: Path) -> None:
+    """Not mkstemp's private 0600: a new file gets 0666 less the umask, an old one keeps its
+    mode."""
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / "p.cnnproj"
+        io.save(example_project("conv_pool"), path)
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o640)
+        io.save(example_project("conv_pool"), path)
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
+
+
 def test_migrations_run_one_step_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     steps: list[int] = []
 
