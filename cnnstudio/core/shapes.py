@@ -162,11 +162,17 @@ class ShapeEngine:
         if not self._dirty:
             return
         index = self._index
+        infos = self.infos
+        if len(self._dirty) >= len(self._order):  # everything: walk the order, no queue
+            self._dirty.clear()
+            for nid in self._order:
+                infos[nid] = self._compute(nid)
+            self.recomputed = len(self._order)
+            return
         heap = [(index[nid], nid) for nid in self._dirty if nid in index]
         heapq.heapify(heap)
         queued = set(self._dirty)
         self._dirty.clear()
-        infos = self.infos
         while heap:
             _, nid = heapq.heappop(heap)
             old = infos.get(nid)
@@ -216,8 +222,9 @@ class ShapeEngine:
         shapes: list[Shape] = []
         issues: list[Issue] = []
         waiting = False
+        incoming = graph.input_edge
         for port in range(spec.input_count(node.params)):
-            edge = graph._in.get((nid, port))
+            edge = incoming(nid, port)
             if edge is None:
                 where = f"Input {port + 1}" if spec.inputs != 1 else "The input"
                 issues.append(Issue(
@@ -237,7 +244,7 @@ class ShapeEngine:
         except ShapeProblem as p:
             return NodeInfo(issues=[Issue(nid, p.message, p.formula, p.fix, p.port)])
         shape = r.shape
-        if any(d < 1 for d in shape):
+        if min(shape) < 1:
             return NodeInfo(issues=[Issue(
                 nid, f"The output {fmt_shape(shape)} has a size below 1.",
                 formula="; ".join(r.explanation),
