@@ -8,8 +8,9 @@
   (goal < 16 ms)
 - edit_to_badges_ms: an inspector edit until every downstream node shows its new shape
   (goal < 16 ms), and the same plus a repaint
-- startup_s: a fresh process until the main window is shown (goal < 1.5 s); torch_imported
-  says whether torch was imported on the way (it must not be)
+- startup_s: from launching a fresh process until its main window is shown (goal < 1.5 s),
+  not counting its exit; startup_in_process_s: from its first line to the shown window;
+  torch_imported says whether torch was imported on the way (it must not be)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from cnnstudio.core.project_io import Project  # noqa: E402
 STARTUP = """
 import time, sys
 t0 = time.perf_counter()
+launched = float(sys.argv[3])
 import cnnstudio.gui
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
@@ -50,7 +52,7 @@ settings = QSettings(sys.argv[1], QSettings.Format.IniFormat)
 w = MainWindow(settings, recovery_dir=Path(sys.argv[2]))
 w.show()
 app.processEvents()
-print(time.perf_counter() - t0, "torch" in sys.modules)
+print(time.perf_counter() - t0, time.time() - launched, "torch" in sys.modules)
 w.autosaver.shutdown()
 """
 
@@ -207,14 +209,12 @@ def main() -> None:
 
     runs = []
     for _ in range(3):
-        t = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", STARTUP, str(tmp / "st.ini"),
-                              str(tmp / "rec2")], capture_output=True, text=True,
-                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                              str(tmp / "rec2"), repr(time.time())], capture_output=True,
+                             text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
                              cwd=Path(__file__).resolve().parents[1], check=True)
-        wall = time.perf_counter() - t
-        inner, torch = out.stdout.split()
-        runs.append((wall, float(inner), torch == "True"))
+        inner, shown, torch = out.stdout.split()
+        runs.append((float(shown), float(inner), torch == "True"))
     result["startup_s"] = round(min(r[0] for r in runs), 3)
     result["startup_in_process_s"] = round(min(r[1] for r in runs), 3)
     result["torch_imported"] = any(r[2] for r in runs)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from importlib import metadata
 
 #: added to None's reference count (about 2.8e14 calls before it could reach zero again)
 RESERVE = 1 << 48
@@ -27,14 +26,9 @@ def affected() -> bool:
     """True on CPython < 3.12 with a PySide6 6.12 wheel (the versions with the bug)."""
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return False
-    try:
-        version = metadata.version("PySide6-Essentials")
-    except metadata.PackageNotFoundError:
-        try:
-            version = metadata.version("PySide6")
-        except metadata.PackageNotFoundError:
-            return False
-    return version.startswith("6.12")
+    import PySide6  # imported by the app anyway; cheaper than importlib.metadata
+
+    return str(PySide6.__version__).startswith("6.12")
 
 
 def immortalise_none() -> bool:
