@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.core.shapes import Issue
-from cnnstudio.gui.canvas.node_item import FAR, HEADER, HEIGHT, BadgeItem, font
-from cnnstudio.gui.canvas.port_item import PortItem, paint_port
-from cnnstudio.gui.theme import GROUP_COLOUR, canvas_colours
+from cnnstudio.gui.canvas.node_item import HEIGHT, BadgeItem, paint_box
+from cnnstudio.gui.canvas.port_item import PortItem
+from cnnstudio.gui.theme import GROUP_COLOUR
 
 WIDTH = 196.0
 
@@ -89,54 +89,8 @@ class GroupItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        c = canvas_colours()
-        rect = QRectF(-WIDTH / 2, -HEIGHT / 2, WIDTH, HEIGHT)
-        errors = any(i.severity == "error" for i in self.issues)
-        border = QColor(c.selection if self.isSelected() else c.error if errors else c.border)
-        colour = QColor(GROUP_COLOUR)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < FAR:
-            painter.setPen(QPen(border, 4 if self.isSelected() or errors else 1))
-            painter.setBrush(colour)
-            painter.drawRect(rect)
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor(c.border), 1))
-        painter.setBrush(QColor(c.body))
-        painter.drawRoundedRect(rect.translated(4, 4), 6, 6)  # a stack: several nodes inside
-        painter.drawRoundedRect(rect.translated(2, 2), 6, 6)
-        painter.setPen(QPen(border, 2.5 if self.isSelected() or errors else 1))
-        painter.drawRoundedRect(rect, 6, 6)
-        header = QRectF(rect.left(), rect.top(), WIDTH, HEADER)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colour)
-        painter.drawRoundedRect(header, 6, 6)
-        painter.drawRect(QRectF(header.left(), header.bottom() - 6, WIDTH, 6))
-        painter.setPen(QColor("white"))
-        text = header.adjusted(8, 0, -8, 0)
-        painter.setFont(font("small"))
-        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                         "group")
-        painter.setFont(font("bold"))
-        name = QFontMetricsF(font("bold")).elidedText(self.name, Qt.TextElideMode.ElideRight,
-                                                      text.width() - 48)
-        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
-        painter.setPen(QColor(c.subtext))
-        painter.setFont(font("small"))
-        detail = QFontMetricsF(font("small")).elidedText(self.detail,
-                                                         Qt.TextElideMode.ElideRight, WIDTH - 16)
-        painter.drawText(QRectF(rect.left() + 8, header.bottom() + 3, WIDTH - 16, 16),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, detail)
-        line = QRectF(rect.left() + 8, header.bottom() + 22, WIDTH - 16, 18)
-        painter.setPen(QColor(c.text))
-        painter.setFont(font("bold"))
-        painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         f"\u2192 {self.shape_text}")
-        painter.setPen(QColor(c.subtext))
-        painter.setFont(font("small"))
-        painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         self.count_text)
-        for port in [*self.inputs.values(), *self.outputs.values()]:
-            paint_port(painter, port)
+        paint_box(self, painter, option, QColor(GROUP_COLOUR), "group", self.detail,
+                  [*self.inputs.values(), *self.outputs.values()], stacked=True)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:

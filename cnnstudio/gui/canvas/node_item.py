@@ -9,7 +9,7 @@ out (level of detail), so panning a large graph mostly blits cached pixmaps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
@@ -187,51 +187,8 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        c = canvas_colours()
-        rect = QRectF(-WIDTH / 2, -HEIGHT / 2, WIDTH, HEIGHT)
-        errors = any(i.severity == "error" for i in self.issues)
-        border = QColor(c.selection if self.isSelected() else c.error if errors else c.border)
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod < FAR:
-            painter.setPen(QPen(border, 4 if self.isSelected() or errors else 1))
-            painter.setBrush(self.colour)
-            painter.drawRect(rect)
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(border, 2.5 if self.isSelected() or errors else 1))
-        painter.setBrush(QColor(c.body))
-        painter.drawRoundedRect(rect, 6, 6)
-        header = QRectF(rect.left(), rect.top(), WIDTH, HEADER)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self.colour)
-        painter.drawRoundedRect(header, 6, 6)
-        painter.drawRect(QRectF(header.left(), header.bottom() - 6, WIDTH, 6))
-        painter.setPen(QColor("white"))
-        painter.setFont(font("small"))
-        text = header.adjusted(8, 0, -8, 0)
-        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                         self.kind)
-        kind_w = QFontMetricsF(font("small")).horizontalAdvance(self.kind) + 8
-        painter.setFont(font("bold"))
-        name = QFontMetricsF(font("bold")).elidedText(
-            self.name, Qt.TextElideMode.ElideRight, text.width() - kind_w)
-        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
-        painter.setPen(QColor(c.subtext))
-        painter.setFont(font("small"))
-        painter.drawText(QRectF(rect.left() + 8, header.bottom() + 3, WIDTH - 16, 16),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         self.elided_params)
-        line = QRectF(rect.left() + 8, header.bottom() + 22, WIDTH - 16, 18)
-        painter.setPen(QColor(c.error if self.shape_text == "?" else c.text))
-        painter.setFont(font("bold"))
-        painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         f"\u2192 {self.shape_text}")
-        painter.setPen(QColor(c.subtext))
-        painter.setFont(font("small"))
-        painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         self.count_text)
-        for port in [*self.inputs, self.output]:
-            paint_port(painter, port)
+        paint_box(self, painter, option, self.colour, self.kind, self.elided_params,
+                  [*self.inputs, self.output])
 
     # ------------------------------------------------------------ moves
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
@@ -240,3 +197,72 @@ class NodeItem(QGraphicsItem):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
             self._on_moved(self)
         return super().itemChange(change, value)
+
+
+class BoxLike(Protocol):
+    """What ``paint_box`` reads from a node or group item."""
+
+    name: str
+    shape_text: str
+    count_text: str
+    issues: list[Issue]
+
+    def isSelected(self) -> bool: ...  # noqa: N802 (Qt's name)
+
+
+def paint_box(item: BoxLike, painter: QPainter, option: QStyleOptionGraphicsItem,
+              colour: QColor, tag: str, detail: str, ports: list[PortItem],
+              stacked: bool = False) -> None:
+    """Draw a node box: coloured header (name, and ``tag`` on the right), a detail line, the
+    output shape and parameter count, and the ports; a plain box when zoomed far out.
+    ``stacked`` draws two offset outlines behind it (a collapsed group holds several nodes).
+    """
+    c = canvas_colours()
+    rect = QRectF(-WIDTH / 2, -HEIGHT / 2, WIDTH, HEIGHT)
+    errors = any(i.severity == "error" for i in item.issues)
+    selected = item.isSelected()
+    border = QColor(c.selection if selected else c.error if errors else c.border)
+    if option.levelOfDetailFromTransform(painter.worldTransform()) < FAR:
+        painter.setPen(QPen(border, 4 if selected or errors else 1))
+        painter.setBrush(colour)
+        painter.drawRect(rect)
+        return
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(c.body))
+    if stacked:
+        painter.setPen(QPen(QColor(c.border), 1))
+        painter.drawRoundedRect(rect.translated(4, 4), 6, 6)
+        painter.drawRoundedRect(rect.translated(2, 2), 6, 6)
+    painter.setPen(QPen(border, 2.5 if selected or errors else 1))
+    painter.drawRoundedRect(rect, 6, 6)
+    header = QRectF(rect.left(), rect.top(), WIDTH, HEADER)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawRoundedRect(header, 6, 6)
+    painter.drawRect(QRectF(header.left(), header.bottom() - 6, WIDTH, 6))
+    painter.setPen(QColor("white"))
+    painter.setFont(font("small"))
+    text = header.adjusted(8, 0, -8, 0)
+    painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, tag)
+    tag_w = QFontMetricsF(font("small")).horizontalAdvance(tag) + 8
+    painter.setFont(font("bold"))
+    name = QFontMetricsF(font("bold")).elidedText(item.name, Qt.TextElideMode.ElideRight,
+                                                  text.width() - tag_w)
+    painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
+    painter.setPen(QColor(c.subtext))
+    painter.setFont(font("small"))
+    detail = QFontMetricsF(font("small")).elidedText(detail, Qt.TextElideMode.ElideRight,
+                                                     WIDTH - 16)
+    painter.drawText(QRectF(rect.left() + 8, header.bottom() + 3, WIDTH - 16, 16),
+                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, detail)
+    line = QRectF(rect.left() + 8, header.bottom() + 22, WIDTH - 16, 18)
+    painter.setPen(QColor(c.error if item.shape_text == "?" else c.text))
+    painter.setFont(font("bold"))
+    painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                     f"\u2192 {item.shape_text}")
+    painter.setPen(QColor(c.subtext))
+    painter.setFont(font("small"))
+    painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                     item.count_text)
+    for port in ports:
+        paint_port(painter, port)
