@@ -46,8 +46,8 @@ def builtin_idx(name: str, root: str | Path | None, download: bool) -> RawDatase
         else ["mnist", "MNIST"]
     for base in data_roots(root):
         candidates = [base / s for s in subdirs]
-        if name == "mnist":
-            candidates.append(base)
+        if name == "mnist" or (root and base == Path(root)):
+            candidates.append(base)  # a root given by the user may hold the files itself
         for folder in candidates:
             if (base / "FashionMNIST").is_dir() and name == "mnist" and folder == base:
                 continue

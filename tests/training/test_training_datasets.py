@@ -195,6 +195,10 @@ def test_builtin_names_from_a_local_root(shared_data: Path) -> None:
     raw = load_source("fashion-mnist", root=shared_data)
     assert raw.train.classes[0] == "T-shirt/top" and len(raw.test) == 10000
     assert len(load_source("MNIST", root=shared_data).train) == 60000
+    # a root that holds the IDX files itself works for both names
+    direct = load_source("fashion-mnist", root=shared_data / "fashion-mnist")
+    assert direct.train.classes[0] == "T-shirt/top" and len(direct.train) == 60000
+    assert len(load_source("mnist", root=shared_data / "mnist").test) == 10000
 
 
 def test_builtin_name_missing_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
