@@ -6,11 +6,29 @@ path it opens that file, otherwise it offers to recover work left by a crash.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+NO_DISPLAY = (
+    "cnnstudio: no display to show the app on (DISPLAY and WAYLAND_DISPLAY are not set).\n"
+    "On a server, use the command line: cnnstudio summary | validate | presets | train | "
+    "evaluate | export (cnnstudio --help).\n"
+    "To run the app without a screen anyway, set QT_QPA_PLATFORM=offscreen."
+)
+
+
+def display_missing() -> bool:
+    """True on Linux/BSD when Qt would find no display (Qt itself would abort the process)."""
+    if sys.platform in ("darwin", "win32") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
 
 def run_app(argv: list[str]) -> int:
+    if display_missing():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
     from PySide6.QtCore import QCoreApplication, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -82,3 +82,12 @@ def test_quitting_with_nodes_on_the_clipboard_exits_cleanly(tmp_path: Path) -> N
                          text=True, env=env, cwd=tmp_path, timeout=120)
     assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
     assert out.stdout.split() == ["True", "True"]
+
+
+def test_no_display_gives_a_message_not_an_abort(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "-m", "cnnstudio"], capture_output=True, text=True,
+                         env={**env, "HOME": str(tmp_path)}, timeout=60)
+    assert out.returncode == 2
+    assert "no display" in out.stderr and "cnnstudio --help" in out.stderr
