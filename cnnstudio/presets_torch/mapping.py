@@ -36,7 +36,7 @@ keeps its shape.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import torch
 
@@ -228,6 +228,30 @@ def key_map(preset_id: str, keys: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def mapped_tensors(
+    preset_id: str,
+    state: Mapping[str, torch.Tensor],
+    target: Mapping[str, torch.Tensor],
+    attrs: Mapping[str, str] | None = None,
+    keys: Iterable[str] | None = None,
+) -> Iterator[tuple[str, str, str, torch.Tensor]]:
+    """``(torchvision key, node name, target key, tensor)`` for each key of ``state`` (or of
+    ``keys``), the tensor reshaped where only the layout differs (Linear (out, in) -> 1x1 conv
+    (out, in, 1, 1)). ``attrs`` maps node names to module attribute names (the compiler's
+    ``attribute_names``; identity when None). A key the target lacks raises ``MappingError``;
+    a shape that still differs is left for the caller to judge."""
+    for tv_key, ours in key_map(preset_id, state if keys is None else keys).items():
+        node, _, tensor = ours.partition(".")
+        key = f"{(attrs or {}).get(node, node)}.{tensor}"
+        if key not in target:
+            raise MappingError(f"{preset_id}: torchvision {tv_key!r} maps to {key!r}, which the "
+                               "compiled preset does not have")
+        value, want = state[tv_key], target[key]
+        if value.shape != want.shape and value.numel() == want.numel():
+            value = value.reshape(want.shape)
+        yield tv_key, node, key, value
+
+
 def convert_state_dict(
     preset_id: str,
     state: Mapping[str, torch.Tensor],
@@ -235,21 +259,12 @@ def convert_state_dict(
     attrs: Mapping[str, str] | None = None,
 ) -> dict[str, torch.Tensor]:
     """torchvision ``state`` re-keyed (and reshaped) for a compiled preset whose state dict
-    is ``target``. ``attrs`` maps node names to module attribute names (the compiler's
-    ``attribute_names``; identity when None). Every torchvision key must find a target key
-    of the same number of elements, else ``MappingError`` names it."""
+    is ``target``. Every torchvision key must find a target key of the same shape, else
+    ``MappingError`` names it."""
     out: dict[str, torch.Tensor] = {}
-    for tv_key, ours in key_map(preset_id, state).items():
-        node, _, tensor = ours.partition(".")
-        key = f"{(attrs or {}).get(node, node)}.{tensor}"
-        if key not in target:
-            raise MappingError(f"{preset_id}: torchvision {tv_key!r} maps to {key!r}, which the "
-                               "compiled preset does not have")
-        value, want = state[tv_key], target[key]
-        if value.shape != want.shape:
-            if value.numel() != want.numel():
-                raise MappingError(f"{preset_id}: {tv_key!r} has shape {tuple(value.shape)} but "
-                                   f"{key!r} needs {tuple(want.shape)}")
-            value = value.reshape(want.shape)  # Linear (out, in) -> 1x1 conv (out, in, 1, 1)
+    for tv_key, _, key, value in mapped_tensors(preset_id, state, target, attrs):
+        if value.shape != target[key].shape:
+            raise MappingError(f"{preset_id}: {tv_key!r} has shape {tuple(value.shape)} but "
+                               f"{key!r} needs {tuple(target[key].shape)}")
         out[key] = value
     return out

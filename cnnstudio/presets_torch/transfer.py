@@ -29,7 +29,7 @@ from cnnstudio.core.graph import Graph
 from cnnstudio.core.layers import Shape, get_layer
 from cnnstudio.core.presets import build_preset
 from cnnstudio.core.retarget import classifier_node, set_num_classes
-from cnnstudio.presets_torch.mapping import TORCHVISION_PRESETS, MappingError, key_map
+from cnnstudio.presets_torch.mapping import TORCHVISION_PRESETS, MappingError, mapped_tensors
 
 #: torchvision modules that the presets leave out (auxiliary classifiers, used in training only)
 SKIPPED_PREFIXES = ("AuxLogits.", "aux1.", "aux2.")
@@ -98,15 +98,8 @@ def load_torchvision_state(
     keys = [k for k in state if not k.startswith(SKIPPED_PREFIXES)]
     report.skipped = [k for k in state if k.startswith(SKIPPED_PREFIXES)]
     new: dict[str, torch.Tensor] = {}
-    for tv_key, ours in key_map(preset_id, keys).items():
-        node, _, tensor = ours.partition(".")
-        key = f"{attrs.get(node, node)}.{tensor}"
-        if key not in target:
-            raise MappingError(f"{preset_id}: torchvision {tv_key!r} maps to {key!r}, which the "
-                               "model does not have")
-        value, want = state[tv_key], target[key]
-        if value.shape != want.shape and value.numel() == want.numel() and value.dim() == 2:
-            value = value.reshape(want.shape)  # Linear (out, in) -> 1x1 conv (out, in, 1, 1)
+    for tv_key, node, key, value in mapped_tensors(preset_id, state, target, attrs, keys):
+        want = target[key]
         if value.shape != want.shape:
             if head is not None and node == head.name:
                 if node not in report.reinitialised:
