@@ -17,11 +17,9 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.core.shapes import Issue
-from cnnstudio.gui.canvas.node_item import HEIGHT, BadgeItem, paint_box
+from cnnstudio.gui.canvas.node_item import HEIGHT, WIDTH, paint_box, setup_box
 from cnnstudio.gui.canvas.port_item import PortItem
 from cnnstudio.gui.theme import GROUP_COLOUR
-
-WIDTH = 196.0
 
 
 class GroupItem(QGraphicsItem):
@@ -31,17 +29,11 @@ class GroupItem(QGraphicsItem):
         super().__init__()
         self.name = name
         self._on_moved, self._snap, self._on_expand = on_moved, snap, on_expand
-        flags = QGraphicsItem.GraphicsItemFlag
-        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable
-                      | flags.ItemSendsGeometryChanges)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setZValue(1)
+        self.badge = setup_box(self)
         self.members: list[str] = []
         self.inputs: dict[tuple[str, int], PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
         self.origin = QPointF()
-        self.badge = BadgeItem(self)
-        self.badge.setPos(WIDTH / 2 - 4, -HEIGHT / 2 + 4)
         self.detail = self.shape_text = self.count_text = ""
         self.issues: list[Issue] = []
 

@@ -121,22 +121,27 @@ class BadgeItem(QGraphicsItem):
             self.update()
 
 
+def setup_box(item: QGraphicsItem) -> BadgeItem:
+    """Flags, cache and stacking shared by node and group items; returns the error badge."""
+    flags = QGraphicsItem.GraphicsItemFlag
+    item.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    item.setZValue(1)
+    badge = BadgeItem(item)
+    badge.setPos(WIDTH / 2 - 4, -HEIGHT / 2 + 4)
+    return badge
+
+
 class NodeItem(QGraphicsItem):
     def __init__(self, node: Node, on_moved: Callable[[NodeItem], None],
                  snap: Callable[[QPointF], QPointF]) -> None:
         super().__init__()
         self.node_id = node.id
         self._on_moved, self._snap = on_moved, snap
-        flags = QGraphicsItem.GraphicsItemFlag
-        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable
-                      | flags.ItemSendsGeometryChanges)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setZValue(1)
+        self.badge = setup_box(self)
         self.inputs: list[PortItem] = []
         self.output = PortItem(self, node.id, 0, True)
         self.output.setPos(0, HEIGHT / 2)
-        self.badge = BadgeItem(self)
-        self.badge.setPos(WIDTH / 2 - 4, -HEIGHT / 2 + 4)
         self.name = self.kind = self.params_line = self.elided_params = ""
         self.colour = QColor()
         self.shape_text, self.count_text = "?", ""
