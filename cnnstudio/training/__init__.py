@@ -16,7 +16,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from cnnstudio.training.config import TrainConfig
+from cnnstudio.training.config import BUILTIN_NAMES, TrainConfig
 from cnnstudio.training.errors import (
     DatasetError,
     DeviceMemoryError,
@@ -30,11 +30,12 @@ _LAZY = {
     "Preprocess": "data", "Trainer": "loop", "TrainResult": "loop", "load_history": "loop",
     "classification_metrics": "metrics", "write_metrics": "metrics",
     "select_device": "device", "save_weights": "checkpoints", "load_weights": "checkpoints",
-    "read_run_config": "run_files", "launch": "distributed", "BUILTIN_NAMES": "datasets",
+    "read_run_config": "run_files", "launch": "distributed",
     "load_source": "datasets",
 }
 
-__all__ = ["TrainConfig", "DatasetError", "DeviceMemoryError", "NonFiniteLossError",
+__all__ = ["BUILTIN_NAMES", "TrainConfig", "DatasetError", "DeviceMemoryError",
+           "NonFiniteLossError",
            "TrainingError", *_LAZY]
 
 

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+#: dataset names the engine knows (torch-free here, so the GUI form can list them cheaply)
+BUILTIN_NAMES = ("mnist", "fashion-mnist", "cifar10", "mnist-sample")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
 DEVICES = ("auto", "cpu", "cuda", "mps")

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from cnnstudio.training.config import BUILTIN_NAMES
 from cnnstudio.training.errors import DatasetError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-BUILTIN_NAMES = ("mnist", "fashion-mnist", "cifar10", "mnist-sample")
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",

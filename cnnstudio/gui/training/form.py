@@ -4,13 +4,11 @@ and the folder that receives one sub-folder per run.
 ``TrainForm.read()`` returns ``(source, data_root, config)`` and raises ``ValueError`` with a
 readable message for a bad value; ``config.validate()`` has the last word. The form knows
 nothing about threads or the engine. Built-in dataset names come from
-``cnnstudio.training.datasets.BUILTIN_NAMES``, read from its source so torch stays unloaded.
+``cnnstudio.training.config.BUILTIN_NAMES`` (torch-free).
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Slot
@@ -27,24 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.training.config import DEVICES, OPTIMIZERS, SCHEDULERS, TrainConfig
+from cnnstudio.training.config import BUILTIN_NAMES, DEVICES, OPTIMIZERS, SCHEDULERS, TrainConfig
 
-FALLBACK_NAMES = ("mnist-sample", "mnist", "fashion-mnist", "cifar10")
 DEFAULT_RUNS = Path.home() / "CNNStudio" / "runs"
 
 
 def builtin_dataset_names() -> tuple[str, ...]:
-    """``BUILTIN_NAMES`` of cnnstudio.training.datasets without importing it (it loads torch);
-    the bundled ``mnist-sample`` first."""
-    names: tuple[str, ...] = FALLBACK_NAMES
-    spec = importlib.util.find_spec("cnnstudio.training.datasets")
-    if spec is not None and spec.origin:
-        tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == "BUILTIN_NAMES" for t in node.targets):
-                names = tuple(str(v) for v in ast.literal_eval(node.value))
-    return tuple(sorted(names, key=lambda n: n != "mnist-sample"))
+    """The engine's dataset names, the bundled ``mnist-sample`` first."""
+    return tuple(sorted(BUILTIN_NAMES, key=lambda n: n != "mnist-sample"))
 
 
 def _row(*widgets: QWidget) -> QWidget:
