@@ -100,16 +100,19 @@ def test_onnx_every_kind_at_odd_sizes(size: tuple[int, int], tmp_path: Path) -> 
     assert not report.notes
 
 
-def test_onnx_dynamic_batch_and_pad_fusion_note(tmp_path: Path) -> None:
+def test_onnx_dynamic_batch_after_zero_pad_and_ceil_pool(tmp_path: Path) -> None:
+    """A zero pad before a ceil-mode pool exports and agrees at a new batch size, whether or
+    not this onnxruntime has its PadFusion bug (1.30/1.31; the export then notes the
+    workaround, and only then does a session need optimisations off)."""
     b = GraphBuilder()
     x = b.input(2, 5, 5)
     x = b.add("ZeroPad2d", x, padding=2)
     b.add("AvgPool2d", x, kernel=2, stride=2, ceil_mode=True)
     model = build_model(b.graph)
     report = export_onnx(model, tmp_path / "m.onnx")
-    assert any("PadFusion" in n for n in report.notes)
     options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    if any("PadFusion" in n for n in report.notes):
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = ort.InferenceSession(str(tmp_path / "m.onnx"), options,
                                    providers=["CPUExecutionProvider"])
     x7 = torch.randn(7, 2, 5, 5)
