@@ -58,3 +58,37 @@ def test_block_really_blocks() -> None:
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode != 0 and "blocked" in out.stderr
+
+
+def _walk_with_blocked(packages: list[str],
+                       blocked: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    """Import every module of ``packages`` in a process where ``blocked`` imports fail."""
+    code = textwrap.dedent(f"""
+        import importlib, pkgutil, sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in {blocked!r} or name.startswith("cnnstudio.gui"):
+                    raise ImportError(f"imported {{name}}")
+                return None
+        sys.meta_path.insert(0, Block())
+        for top in {packages!r}:
+            package = importlib.import_module(top)
+            for info in pkgutil.walk_packages(package.__path__, top + "."):
+                importlib.import_module(info.name)
+        print("ok")
+    """)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_compiler_training_presets_torch_import_without_qt_or_gui() -> None:
+    """torch-side packages never reach PySide6, pyqtgraph or cnnstudio.gui."""
+    out = _walk_with_blocked(["cnnstudio.compiler", "cnnstudio.training",
+                              "cnnstudio.presets_torch", "cnnstudio.cli"],
+                             ("PySide6", "pyqtgraph"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_walk_guard_catches_a_gui_import() -> None:
+    out = _walk_with_blocked(["cnnstudio.gui"], ("PySide6",))
+    assert out.returncode != 0 and "imported" in out.stderr
