@@ -21,10 +21,11 @@ from cnnstudio.core.errors import GraphError, ProjectFileError
 from cnnstudio.core.files import write_bytes_atomic
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.layers import LAYERS
+from cnnstudio.core.limits import MAX_PROJECT_BYTES, InputLimitError, read_capped
 
 FORMAT = "cnnstudio-project"
 FORMAT_VERSION = 1
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = MAX_PROJECT_BYTES  # see core/limits.py
 MAX_NODES = 100_000
 
 #: ``MIGRATIONS[v]`` turns a version-``v`` document into a version ``v + 1`` document.
@@ -90,11 +91,9 @@ def load(path: str | os.PathLike[str]) -> Project:
     """Read a project file, or raise one ``ProjectFileError`` that says why not."""
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ProjectFileError(str(p), f"the file is {size:,} bytes; project files are "
-                                   f"at most {MAX_FILE_BYTES:,} bytes.")
-        raw = p.read_bytes()
+        raw = read_capped(p, MAX_FILE_BYTES, "project file")
+    except InputLimitError as exc:
+        raise ProjectFileError(str(p), f"cannot read the file: {exc}.") from None
     except OSError as exc:
         raise ProjectFileError(str(p), f"cannot read the file ({exc.strerror or exc}).") from None
     return loads(raw, str(p))
