@@ -1,12 +1,15 @@
 """The inspection tab: feature maps, first-layer filters and misclassified test images.
 
 ``InspectView.set_run(run_dir)`` points it at a run folder; each button computes its view in
-a worker thread (``inspection.RunInspector``, loaded once per run folder and kept) and shows
-the images in an ``ImageGrid`` of captioned tiles. Failures go to a message box.
+a worker thread (``inspection.RunInspector``, loaded once per run folder and kept in an
+``InspectorCache``, never in widget state) and shows the images in an ``ImageGrid`` of
+captioned tiles. Failures go to a message box. Pointing the view at another run, or closing,
+cancels the computation in flight; its result is dropped.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core import project_io
-from cnnstudio.gui.training.worker import CallWorker, Job
+from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
 
 
 def pixmap(array: np.ndarray, size: int) -> QPixmap:
@@ -85,6 +88,28 @@ class ImageGrid(QScrollArea):
             self.tiles.append(tile)
 
 
+class InspectorCache:
+    """The last ``RunInspector``, built and read in worker threads (one at a time; locked)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inspector: Any = None
+
+    @property
+    def inspector(self) -> Any:
+        return self._inspector  # one reference read: no lock, never blocks the GUI thread
+
+    def get(self, run_dir: Path, root: str | None) -> Any:
+        """The inspector of ``run_dir``, loaded unless it is the one kept (worker thread)."""
+        from cnnstudio.gui.training.inspection import RunInspector
+
+        with self._lock:
+            if self._inspector is None or self._inspector.run_dir != run_dir:
+                self._inspector = None
+                self._inspector = RunInspector(run_dir, root)
+            return self._inspector
+
+
 class InspectView(QWidget):
     """Controls and grids of the inspection tab; ``busyChanged`` while a view computes."""
 
@@ -95,7 +120,7 @@ class InspectView(QWidget):
         super().__init__(parent)
         self.data_root = data_root
         self.run_dir: Path | None = None
-        self.inspector: Any = None  # RunInspector, built in a worker thread
+        self.cache = InspectorCache()  # RunInspector, built in a worker thread
         self.job: Job | None = None
         self.run_label = QLabel("No run yet: train a model, or open a run folder.")
         self.run_label.setWordWrap(True)
@@ -155,6 +180,11 @@ class InspectView(QWidget):
             w.setEnabled(on)
 
     @property
+    def inspector(self) -> Any:
+        """The loaded ``RunInspector`` (None before the first view of a run)."""
+        return self.cache.inspector
+
+    @property
     def busy(self) -> bool:
         return self.job is not None and self.job.running
 
@@ -163,7 +193,9 @@ class InspectView(QWidget):
         """Inspect ``run_dir`` (a folder with project.cnnproj, config.json, checkpoints/)."""
         from cnnstudio.gui.training.inspection import maps_nodes
 
-        self.run_dir, self.inspector = run_dir, None
+        if self.job is not None:
+            self.job.cancel()  # its result (for the previous run) is dropped
+        self.run_dir = run_dir
         for grid in (self.maps_grid, self.filters_grid, self.wrong_grid):
             grid.set_images([], [])
         self.input_image.clear()
@@ -183,20 +215,18 @@ class InspectView(QWidget):
     def _request(self, method: str, *args: Any) -> None:
         if self.run_dir is None or self.busy:
             return
-        run_dir, root = self.run_dir, self.data_root()
+        run_dir, root, cache = self.run_dir, self.data_root(), self.cache
 
-        def task() -> dict[str, Any]:
-            from cnnstudio.gui.training.inspection import RunInspector
+        def task(cancel: threading.Event) -> dict[str, Any]:  # worker thread: no widgets
+            inspector = cache.get(run_dir, root)
+            if cancel.is_set():
+                return {"view": "cancelled"}
+            result = getattr(inspector, method)(*args)
+            return {"view": method, "test_images": len(inspector), **result}
 
-            if self.inspector is None or self.inspector.run_dir != run_dir:
-                self.inspector = RunInspector(run_dir, root)
-            result = getattr(self.inspector, method)(*args)
-            return {"view": method, "test_images": len(self.inspector), **result}
-
-        self.job = Job(CallWorker(task), self)
-        assert self.job.worker is not None
-        self.job.worker.done.connect(self._on_done)
-        self.job.worker.failed.connect(self._on_failed)
+        self.job = Job(CallWorker(task))
+        self.job.done.connect(self._on_done)
+        self.job.failed.connect(self._on_failed)
         self.job.ended.connect(self._on_ended)
         self._set_enabled(False)
         self.busyChanged.emit(True)
@@ -224,9 +254,9 @@ class InspectView(QWidget):
         self.tabs.setCurrentIndex(0)
         self.show_feature_maps()
 
-    def shutdown(self) -> None:
-        if self.job is not None:
-            self.job.shutdown()
+    def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> bool:
+        """Cancel the computation in flight and wait at most ``timeout_ms`` (False: timed out)."""
+        return self.job.shutdown(timeout_ms) if self.job is not None else True
 
     # ------------------------------------------------------------ results
     @Slot(object)
@@ -263,8 +293,6 @@ class InspectView(QWidget):
 
     @Slot()
     def _on_ended(self) -> None:
-        if self.job is not None:
-            self.job.deleteLater()
-        self.job = None
+        self.job = None  # stopped and released on this (the GUI) thread
         self._set_enabled(self.run_dir is not None)
         self.busyChanged.emit(False)

@@ -7,7 +7,8 @@ copy of the graph. The worker's events feed the plots, the progress bar and the 
 its result fills the results tab and points the inspection tab at the run. Engine errors
 (DatasetError, NonFiniteLossError, DeviceMemoryError, anything else) become a message box;
 the document and the run folder's last checkpoint are kept and the dock returns to idle.
-``stop()`` cancels within a batch; ``shutdown()`` (window close) cancels and waits.
+``stop()`` cancels within a batch; ``shutdown()`` (window close) cancels and waits, bounded.
+Every receiver of the job's signals is a ``@Slot`` here, run in the GUI thread.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from cnnstudio.gui.training.inspect_view import InspectView
 from cnnstudio.gui.training.plots import LivePlots
 from cnnstudio.gui.training.results import ResultsView
 from cnnstudio.gui.training.runs import duration, new_run_dir, read_json_file
-from cnnstudio.gui.training.worker import Job, TrainWorker
+from cnnstudio.gui.training.worker import SHUTDOWN_MS, Job, TrainWorker
 
 ERROR_TITLES = {
     "DatasetError": "Dataset problem",
@@ -161,10 +162,10 @@ class TrainingPanel(QWidget):
         graph = project_io.loads(project_io.dumps(project)).graph
         worker = TrainWorker(graph, source, config, run_dir,
                              (shape[0], shape[1], shape[2]), root)
-        self.job = Job(worker, self)
-        worker.progress.connect(self._on_event)
-        worker.done.connect(self._on_done)
-        worker.failed.connect(self._on_failed)
+        self.job = Job(worker)
+        self.job.progress.connect(self._on_event)
+        self.job.done.connect(self._on_done)
+        self.job.failed.connect(self._on_failed)
         self.job.ended.connect(self._on_ended)
         self.run_dir, self.run_info, self.result, self.failure = run_dir, {}, None, None
         self.plots.clear()
@@ -183,11 +184,13 @@ class TrainingPanel(QWidget):
             self.stop_button.setEnabled(False)
             self.status.setText("Stopping after this batch...")
 
-    def shutdown(self) -> None:
-        """Cancel and wait for the workers (the window is closing)."""
-        if self.job is not None:
-            self.job.shutdown()
-        self.inspect.shutdown()
+    def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> bool:
+        """Cancel the workers and wait at most ``timeout_ms`` each (the window is closing).
+
+        False when one of them was still running at its deadline (logged; never terminated).
+        """
+        stopped = self.job.shutdown(timeout_ms) if self.job is not None else True
+        return self.inspect.shutdown(timeout_ms) and stopped
 
     # ------------------------------------------------------------ earlier runs
     @Slot()
@@ -281,8 +284,6 @@ class TrainingPanel(QWidget):
 
     @Slot()
     def _on_ended(self) -> None:
-        if self.job is not None:
-            self.job.deleteLater()
-        self.job = None
+        self.job = None  # stopped and released on this (the GUI) thread
         self.plots.stop()
         self._set_running(False)

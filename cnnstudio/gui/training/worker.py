@@ -1,12 +1,21 @@
 """Background work for the training dock: the engine and the inspection, each in a QThread.
 
-``Job`` owns one QThread and one worker QObject moved to it (``started -> run``,
-``finished -> quit``, ``finished -> deleteLater``); the dock keeps at most one training job
-and one inspection job. Workers emit plain Python values only (dicts of numbers, strings,
-NumPy arrays), never tensors: ``progress`` carries the engine's listener events, ``done`` the
-result, ``failed`` an error's type name and message. Cancelling sets a ``threading.Event``
-that the engine checks every batch; a thread is never terminated, and ``Job.shutdown`` (on
-window close) cancels, quits and waits.
+``Job`` (a QObject living in the GUI thread) owns one QThread and one worker QObject moved to
+it: ``started -> run``, and the worker's ``finished -> quit`` (a direct call). There is no
+``deleteLater`` on the Python-subclassed worker (destroying it inside the finishing thread
+while the GUI thread drops the QThread crashed shiboken): the Job keeps both referenced until
+the thread's ``finished`` reaches the Job's slot in the GUI thread, waits for the thread, and
+only then drops them and emits ``ended``. The worker's signals reach the Job's slots (queued,
+in the GUI thread) and the Job relays them as its own ``progress``, ``done`` and ``failed``:
+callers connect their ``@Slot`` receivers to the Job, never to the worker.
+
+Workers emit plain Python values only (dicts of numbers, strings, NumPy arrays), never
+tensors. Cancelling sets the worker's ``threading.Event``: the engine checks it every batch,
+a ``CallWorker`` passes it to its function. The result of a cancelled ``CallWorker`` is
+dropped, never shown; a cancelled training reports its "cancelled" result (the checkpoint it
+kept). ``Job.shutdown(timeout_ms)`` (window close) drops every later result, cancels, quits
+and waits at most ``timeout_ms``; it returns False and logs a warning when the thread has not
+stopped by then (that thread is kept referenced until it ends). A thread is never terminated.
 
 torch is imported only inside ``run`` (in the worker thread), so the app starts without it.
 ``prepared_data`` keeps the last prepared dataset so that a second run, or the inspection of
@@ -15,17 +24,23 @@ a run, does not read and split the same files again.
 
 from __future__ import annotations
 
+import atexit
+import logging
 import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from cnnstudio.core.graph import Graph
 from cnnstudio.training.config import TrainConfig
 
+log = logging.getLogger(__name__)
+
+SHUTDOWN_MS = 5000  # the longest a closing window waits for a worker
+EXIT_WAIT_MS = 10_000  # the longest the interpreter's exit waits for a worker left running
 _DATA_CACHE: dict[str, Any] = {}
 _DATA_LOCK = threading.Lock()
 
@@ -46,8 +61,13 @@ def prepared_data(source: str, input_shape: tuple[int, int, int], config: TrainC
 
 
 class Worker(QObject):
-    """Base worker: ``run`` calls ``work`` and reports its value or its exception."""
+    """Base worker: ``run`` calls ``work`` and reports its value or its exception.
 
+    ``keep_result_when_cancelled``: whether a result that arrives after ``cancel`` is still
+    meant for the user (a stopped training's summary) or dropped (an inspection's images).
+    """
+
+    keep_result_when_cancelled: ClassVar[bool] = False
     progress = Signal(object)  # dict
     done = Signal(object)  # dict
     failed = Signal(str, str)  # exception type name, message
@@ -85,6 +105,8 @@ def _is_expected(exc: Exception) -> bool:
 class TrainWorker(Worker):
     """Build the model from a private copy of the graph and run ``cnnstudio.training.train``."""
 
+    keep_result_when_cancelled = True
+
     def __init__(self, graph: Graph, source: str, config: TrainConfig, run_dir: Path,
                  input_shape: tuple[int, int, int], root: str | None = None) -> None:
         super().__init__()
@@ -112,31 +134,50 @@ class TrainWorker(Worker):
 
 
 class CallWorker(Worker):
-    """Run any callable returning a plain dict (the inspection computations)."""
+    """Run ``function(cancel)``, which returns a plain dict (the inspection computations).
 
-    def __init__(self, function: Callable[[], dict[str, Any]]) -> None:
+    ``cancel`` is the worker's ``threading.Event``: a long function checks it between steps
+    and returns early. A cancelled job's result is dropped by its ``Job``.
+    """
+
+    def __init__(self, function: Callable[[threading.Event], dict[str, Any]]) -> None:
         super().__init__()
         self.function = function
 
     def work(self) -> dict[str, Any]:
-        return self.function()
+        if self.cancel.is_set():
+            return {"status": "cancelled"}
+        return self.function(self.cancel)
 
 
 class Job(QObject):
-    """One worker in its own QThread; ``ended`` fires in the GUI thread once it has stopped."""
+    """One worker in its own QThread, driven from the GUI thread (create it there).
 
+    ``progress``, ``done`` and ``failed`` relay the worker's signals in the GUI thread (none
+    after ``shutdown``, and none from a cancelled worker that does not keep its result);
+    ``ended`` fires in the GUI thread once the thread has stopped and been released.
+    """
+
+    progress = Signal(object)
+    done = Signal(object)
+    failed = Signal(str, str)
     ended = Signal()
 
     def __init__(self, worker: Worker, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker: Worker | None = worker
-        self.qthread: QThread | None = QThread(self)
+        self.qthread: QThread | None = QThread()  # no Qt parent: released in _release
         self.qthread.setObjectName(type(worker).__name__)
+        self.closing = False
+        self._cancel = worker.cancel
+        self._keep_cancelled = worker.keep_result_when_cancelled
         worker.moveToThread(self.qthread)
         self.qthread.started.connect(worker.run)
-        worker.finished.connect(self.qthread.quit)
-        worker.finished.connect(worker.deleteLater)
-        self.qthread.finished.connect(self.qthread.deleteLater)
+        # quit from the worker thread itself: a queued quit would wait for the GUI thread
+        worker.finished.connect(self.qthread.quit, Qt.ConnectionType.DirectConnection)
+        worker.progress.connect(self._on_progress)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
         self.qthread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:
@@ -147,24 +188,84 @@ class Job(QObject):
     def running(self) -> bool:
         return self.qthread is not None
 
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel.set()
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
 
-    def shutdown(self) -> None:
-        """Cancel, quit and wait until the thread has stopped (blocks; never terminates)."""
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _dropping(self) -> bool:
+        return self.closing or (self._cancel.is_set() and not self._keep_cancelled)
+
+    @Slot(object)
+    def _on_progress(self, event: dict[str, Any]) -> None:
+        if not self._dropping():
+            self.progress.emit(event)
+
+    @Slot(object)
+    def _on_done(self, result: dict[str, Any]) -> None:
+        if not self._dropping():
+            self.done.emit(result)
+
+    @Slot(str, str)
+    def _on_failed(self, kind: str, message: str) -> None:
+        if not self._dropping():
+            self.failed.emit(kind, message)
+
+    def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> bool:
+        """Cancel, quit and wait at most ``timeout_ms``; False (and a warning) on a timeout.
+
+        Results arriving later are dropped. A thread still running after the timeout is never
+        terminated: the Job stays referenced (``_PARKED``) until the thread ends.
+        """
         thread = self.qthread
         if thread is None:
-            return
+            return True
+        self.closing = True
         self.cancel()
         thread.quit()
-        thread.wait()
-        self._on_thread_finished()
+        if not thread.wait(max(0, int(timeout_ms))):
+            log.warning("%s did not stop within %d ms; it is left to finish on its own",
+                        thread.objectName(), timeout_ms)
+            _park(self)
+            return False
+        self._release()
+        return True
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        if self.qthread is None:
+        thread = self.qthread
+        if thread is None:
             return
+        # finished is emitted just before the thread ends: this wait is short
+        if not thread.wait(SHUTDOWN_MS):
+            log.warning("%s emitted finished but has not ended; waiting again",
+                        thread.objectName())
+            _park(self)
+            QTimer.singleShot(100, self._on_thread_finished)
+            return
+        self._release()
+
+    def _release(self) -> None:
+        """Drop the worker and the (stopped, waited) thread on the GUI thread; emit ``ended``."""
         self.qthread = None
         self.worker = None
+        _PARKED.discard(self)
         self.ended.emit()
+
+
+_PARKED: set[Job] = set()  # jobs whose thread outlived a bounded wait, kept until they end
+
+
+def _park(job: Job) -> None:
+    _PARKED.add(job)
+
+
+@atexit.register
+def _wait_parked() -> None:
+    """At exit, give threads left running a last bounded wait (a running QThread destroyed
+    at exit aborts the process)."""
+    for job in list(_PARKED):
+        if job.qthread is not None and not job.qthread.wait(EXIT_WAIT_MS):
+            log.warning("%s still running at exit", job.qthread.objectName())
