@@ -3,6 +3,8 @@ export``.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``;
 ``COMMANDS`` lists them in help order. Commands import torch only when they need it.
+Whatever escapes a command is printed as one line (``errors.py``); ``--debug``, anywhere on
+the command line, prints the traceback too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib
 import sys
 
 from cnnstudio import __version__
+from cnnstudio.cli.errors import Parser, report
 
 #: command name -> module under cnnstudio.cli
 COMMANDS = {
@@ -25,12 +28,14 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cnnstudio",
         description="CNN Studio: design, train and export convolutional networks. "
         "Without a command (or with a project file) it opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"cnnstudio {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, print the traceback too (may follow any command)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
         importlib.import_module(f"cnnstudio.cli.{module}").add_parser(sub)
@@ -38,7 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         build_parser().print_help()
         return 0
@@ -47,3 +58,5 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # every failure becomes one line (errors.describe)
+        return report(exc, debug)

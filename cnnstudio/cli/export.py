@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cnnstudio.cli.errors import one_line
 from cnnstudio.cli.target import add_target_args, open_target
 
 FORMATS = ("onnx", "torchscript", "safetensors", "python")
@@ -22,7 +23,9 @@ DESCRIPTION = (
     "with a dynamic batch axis; torchscript: a TorchScript archive; safetensors: the weights "
     "with the project file beside; python: a folder with model.py, model.safetensors and "
     "train.py. Exit 1 when the graph is invalid or verification fails, 2 when the target, "
-    "checkpoint or exporter cannot be used."
+    "checkpoint or exporter cannot be used. An export never replaces its own inputs (the project, "
+    "the checkpoint), nor an existing file unless --overwrite is given; it is verified in a "
+    "staging folder first, so a failed export leaves nothing behind."
 )
 
 
@@ -37,16 +40,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="trained weights: a .safetensors file or a folder with model.safetensors")
     p.add_argument("--seed", type=int, default=0, help="seed for freshly initialised weights")
     p.add_argument("--opset", type=int, help="ONNX opset (default: the exporter's)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace files that exist at --out (never the project or checkpoint)")
     p.set_defaults(run=run)
 
 
+def inputs_of(args: argparse.Namespace) -> list[Path]:
+    """The files this export reads, which it must never overwrite."""
+    paths = [Path(args.target)]
+    if args.checkpoint is not None:
+        paths += [args.checkpoint, args.checkpoint / "model.safetensors"]
+    return paths
+
+
 def run(args: argparse.Namespace) -> int:
+    from cnnstudio.compiler.errors import ExportError
+    from cnnstudio.compiler.exporting import check_destination
+
+    try:  # before anything is compiled or loaded
+        check_destination(args.format, args.out, inputs_of(args), args.overwrite)
+    except ExportError as exc:
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
     project = open_target(args)
     if project is None:
         return 2
     import torch
 
-    from cnnstudio.compiler import CompileError, ExportError, ExportVerificationError, build_model
+    from cnnstudio.compiler import CompileError, ExportVerificationError, build_model
     from cnnstudio.compiler.exporting import export
     from cnnstudio.compiler.weights import load_weights
 
@@ -54,26 +75,28 @@ def run(args: argparse.Namespace) -> int:
     try:
         model = build_model(project.graph)
     except CompileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 1
     if args.checkpoint is not None:
         try:
             used = load_weights(model, args.checkpoint)
         except (OSError, ValueError) as exc:
-            print(f"error: cannot load the checkpoint: {exc}", file=sys.stderr)
+            print(f"error: cannot load the checkpoint: {one_line(str(exc))}", file=sys.stderr)
             return 2
         print(f"weights: {used}")
     else:
         print(f"weights: freshly initialised (seed {args.seed})")
     try:
-        report = export(model, args.format, args.out, project, args.opset)
+        report = export(model, args.format, args.out, project, args.opset,
+                        protect=inputs_of(args), overwrite=args.overwrite)
     except ExportVerificationError as exc:
-        print(f"error: verification failed: {exc}", file=sys.stderr)
         if exc.report is not None:
-            print("\n".join(exc.report.lines()), file=sys.stderr)
+            print("\n".join(exc.report.lines()))
+        print(f"error: verification failed, nothing written: {one_line(str(exc))}",
+              file=sys.stderr)
         return 1
     except ExportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     print("\n".join(report.lines()))
     return 0

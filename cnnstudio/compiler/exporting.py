@@ -3,14 +3,25 @@
 ``export(model, fmt, out, project=None, opset=None)`` dispatches to the format's module and
 returns its ``ExportReport``; every format verifies what it wrote and raises
 ``ExportVerificationError`` when it does not reproduce ``model``.
+
+An export never destroys work: ``planned_files`` says what it will write; a file among them
+that is one of the export's inputs (``protect``: the project, the checkpoint) is refused
+always, one that exists already unless ``overwrite``. The files are written and verified in
+a staging folder beside their destination and moved into place only once verified, so a
+failed export leaves nothing half-written.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from torch import nn
 
+from cnnstudio.compiler.errors import ExportError
 from cnnstudio.compiler.verify import ExportReport
 from cnnstudio.core.project_io import Project
 
@@ -23,9 +34,75 @@ FORMATS = {
 }
 
 
+def planned_files(fmt: str, out: str | Path) -> list[Path]:
+    """The files that exporting as ``fmt`` to ``out`` writes."""
+    out = Path(out)
+    if fmt == "safetensors":
+        weights = out if out.suffix == ".safetensors" else out / "model.safetensors"
+        return [weights, weights.with_suffix(".cnnproj")]
+    if fmt == "python":
+        return [out / "model.py", out / "model.safetensors", out / "train.py"]
+    if fmt in FORMATS:
+        return [out]
+    raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def check_destination(fmt: str, out: str | Path, protect: Iterable[str | Path] = (),
+                      overwrite: bool = False) -> list[Path]:
+    """``planned_files``, refusing any that is an input (``protect``) or, unless
+    ``overwrite``, that exists already. Raises ExportError naming the file."""
+    files = planned_files(fmt, out)
+    inputs = {Path(p).resolve() for p in protect}
+    for f in files:
+        if f.resolve() in inputs:
+            raise ExportError(f"{f} is an input of this export; the export would overwrite it. "
+                              "Choose another --out.")
+        if f.is_dir():
+            raise ExportError(f"{f} is a folder; choose another --out.")
+        if f.exists() and not overwrite:
+            raise ExportError(f"{f} exists; choose another --out, or pass --overwrite to "
+                              "replace it.")
+    return files
+
+
 def export(model: nn.Module, fmt: str, out: str | Path, project: Project | None = None,
-           opset: int | None = None) -> ExportReport:
-    """Export ``model`` (made by ``build_model``) as ``fmt`` to ``out`` and verify it."""
+           opset: int | None = None, *, protect: Iterable[str | Path] = (),
+           overwrite: bool = False) -> ExportReport:
+    """Export ``model`` (made by ``build_model``) as ``fmt`` to ``out``, verify it in a
+    staging folder, then move the files into place (see the module docstring)."""
+    files = check_destination(fmt, out, protect, overwrite)
+    folder = files[0].parent
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".cnnstudio-export-", dir=folder))
+    try:
+        staged_out = staging / files[0].name if fmt != "python" else staging
+        report = _export(model, fmt, staged_out, project, opset)
+        for f in files:
+            os.replace(staging / f.name, f)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return _moved(report, staging, folder)
+
+
+def _moved(report: ExportReport, staging: Path, folder: Path) -> ExportReport:
+    """The report with the staging folder's paths replaced by the destination's."""
+    def fix(text: str) -> str:
+        return text.replace(str(staging), str(folder))
+
+    report.path = fix(report.path)
+    report.files = [fix(f) for f in report.files]
+    report.checks = [fix(c) for c in report.checks]
+    report.notes = [fix(n) for n in report.notes]
+    return report
+
+
+def _export(model: nn.Module, fmt: str, out: Path, project: Project | None,
+            opset: int | None) -> ExportReport:
     if fmt == "onnx":
         from cnnstudio.compiler.export_onnx import export_onnx
 
@@ -40,8 +117,6 @@ def export(model: nn.Module, fmt: str, out: str | Path, project: Project | None 
         if project is None:
             raise ValueError("the safetensors export writes the project beside: pass project")
         return export_safetensors(model, project, out)
-    if fmt == "python":
-        from cnnstudio.compiler.export_python import export_python
+    from cnnstudio.compiler.export_python import export_python
 
-        return export_python(model, out, project)
-    raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    return export_python(model, out, project)

@@ -1,0 +1,131 @@
+"""Every command on bad input: a non-zero exit and one line naming the file, option or node,
+never a traceback; nothing the user had is overwritten (issue #9)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cnnstudio.__main__ import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+Case = Callable[[Path], tuple[list[str], int, str]]
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def error_lines(err: str) -> list[str]:
+    """stderr without tqdm's carriage-return redraws."""
+    return [line for line in err.splitlines() if line.strip() and "\r" not in line]
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def write(path: Path, data: bytes | str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+# each case: tmp -> (argv, expected exit code, a fragment the one line must hold)
+CASES: dict[str, Case] = {
+    "unknown command": lambda t: (["predictt", "foo"], 2, "'predictt' is neither a command"),
+    "near-miss command": lambda t: (["sumary"], 2, "Did you mean `cnnstudio summary`"),
+    "missing project": lambda t: ([str(t / "nope.cnnproj")], 2, "nope.cnnproj"),
+    "folder as project": lambda t: ([str(t)], 2, "is a folder"),
+    "not a project file": lambda t: ([str(write(t / "notes.txt", "hi"))], 2,
+                                     "not a project file"),
+    "option without value": lambda t: (["train", "lenet5", "--val-split"], 2, "--val-split"),
+    "bad input shape": lambda t: (["summary", "lenet5", "--input-shape", "1,x,2"], 2,
+                                  "--input-shape"),
+    "unknown format": lambda t: (["export", "lenet5", "--format", "keras", "--out", "x"], 2,
+                                 "--format"),
+    "corrupt project": lambda t: (["summary", str(write(t / "bad.cnnproj", "{ not json"))], 2,
+                                  "bad.cnnproj"),
+    "project of wrong shape": lambda t: (
+        ["validate", str(write(t / "list.cnnproj", json.dumps([1, 2])))], 2, "list.cnnproj"),
+    "export over existing file": lambda t: (
+        ["export", "lenet5", "--format", "onnx", "--out", str(write(t / "m.onnx", b"old"))], 2,
+        "pass --overwrite"),
+    "export over its project": lambda t: (
+        ["export", str(write(t / "p.cnnproj", (EXAMPLES / "conv_pool.cnnproj").read_text())),
+         "--format", "safetensors", "--out", str(t / "p.safetensors"), "--overwrite"], 2,
+        "is an input of this export"),
+    "export under a file": lambda t: (
+        ["export", "lenet5", "--format", "torchscript",
+         "--out", str(write(t / "file.txt", "x") / "sub" / "m.pt")], 1,
+        "not a folder"),
+    "evaluate a non-run": lambda t: (["evaluate", str(t)], 2, "not a run folder"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_is_one_line_and_keeps_files(name: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    argv, expected, fragment = CASES[name](tmp_path)
+    before = digest(tmp_path)
+    code, _, err = run(argv, capsys)
+    lines = error_lines(err)
+    assert code == expected, err
+    assert len(lines) == 1, lines
+    assert fragment in lines[0]
+    assert "Traceback" not in err
+    assert digest(tmp_path) == before  # nothing written, nothing replaced
+
+
+def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "file.txt"
+    out.write_text("x")
+    argv = ["export", "lenet5", "--format", "torchscript", "--out", str(out / "m.pt")]
+    code, _, err = run([*argv, "--debug"], capsys)
+    assert code == 1 and "Traceback" in err
+    assert err.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_export_overwrite_replaces_only_when_told(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "m.pt"
+    argv = ["export", "lenet5", "--format", "torchscript", "--out", str(target)]
+    assert run(argv, capsys)[0] == 0
+    first = target.read_bytes()
+    assert run([*argv, "--seed", "1"], capsys)[0] == 2
+    assert target.read_bytes() == first
+    assert run([*argv, "--seed", "1", "--overwrite"], capsys)[0] == 0
+    assert target.read_bytes() != first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]  # no staging folder left
+
+
+def test_export_never_replaces_its_checkpoint(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code_dir = tmp_path / "code"
+    assert run(["export", "lenet5", "--format", "python", "--out", str(code_dir)], capsys)[0] == 0
+    before = digest(code_dir)
+    code, _, err = run(["export", "lenet5", "--format", "python", "--out", str(code_dir),
+                        "--checkpoint", str(code_dir), "--overwrite"], capsys)
+    assert code == 2 and "model.safetensors is an input of this export" in err
+    assert digest(code_dir) == before
+
+
+def test_failed_export_leaves_nothing(tmp_path: Path) -> None:
+    from cnnstudio.compiler import build_model
+    from cnnstudio.compiler.exporting import export
+    from cnnstudio.core.presets import build_preset
+
+    out = tmp_path / "new" / "weights.safetensors"
+    with pytest.raises(ValueError, match="pass project"):  # safetensors needs the project
+        export(build_model(build_preset("lenet5")), "safetensors", out, project=None)
+    assert list(tmp_path.iterdir()) == []  # neither the staging folder nor "new"
