@@ -8,22 +8,32 @@ their MD5 sums have been checked.
 
 from __future__ import annotations
 
-import gzip
+import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from cnnstudio.core.limits import is_inside
+from cnnstudio.training.arrayfiles import (
+    check_finite,
+    check_labels,
+    read_idx,
+    read_npz,
+)
 from cnnstudio.training.config import BUILTIN_NAMES
 from cnnstudio.training.errors import DatasetError
+
+__all__ = ["ArrayData", "FileData", "RawDataset", "load_idx_folder", "load_image_folder",
+           "load_npz", "load_source", "read_idx", "scan_image_folder"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
-_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 @dataclass
@@ -47,6 +57,7 @@ class FileData:
     labels: list[int]
     classes: list[str]
     source: str
+    skipped_links: int = 0  # symbolic links leading outside the dataset folder, not followed
 
     def __len__(self) -> int:
         return len(self.files)
@@ -61,28 +72,6 @@ class RawDataset:
 
 
 # ---------------------------------------------------------------- IDX
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read one IDX file (gzipped or not) into a NumPy array."""
-    path = Path(path)
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            data = f.read()
-    except (OSError, EOFError) as e:
-        raise DatasetError(f"{path}: cannot read IDX file ({e})") from e
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise DatasetError(f"{path}: not an IDX file (bad magic number)")
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    dtype = np.dtype(_IDX_DTYPES[data[2]])
-    offset = 4 + 4 * ndim
-    expected = int(np.prod(dims)) * dtype.itemsize
-    if len(data) - offset != expected:
-        raise DatasetError(f"{path}: IDX file truncated or corrupt "
-                           f"({len(data) - offset} bytes of data, header says {expected})")
-    return np.frombuffer(data, dtype=dtype, offset=offset).reshape(dims)
-
-
 def _find_file(folder: Path, stem: str) -> Path | None:
     """``train-images-idx3-ubyte`` also matches ``train-images.idx3-ubyte`` and ``.gz``."""
     variants = {stem, stem.replace("-idx", ".idx")}
@@ -90,6 +79,11 @@ def _find_file(folder: Path, stem: str) -> Path | None:
         for suffix in ("", ".gz"):
             candidate = folder / (name + suffix)
             if candidate.is_file():
+                if not is_inside(candidate, folder):
+                    raise DatasetError(f"{candidate}: a symbolic link to "
+                                       f"{candidate.resolve()}, outside the dataset folder "
+                                       f"{folder}; links leading out are not followed: copy "
+                                       "the file in, or give the folder it lives in")
                 return candidate
     return None
 
@@ -113,11 +107,14 @@ def _idx_part(folder: Path, prefix: str, classes: list[str] | None) -> ArrayData
         missing = "images" if images_path is None else "labels"
         raise DatasetError(f"{folder}: found {prefix} IDX files but not the {missing} file")
     images = read_idx(images_path)
-    labels = read_idx(labels_path).astype(np.int64)
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+    raw_labels = read_idx(labels_path)
+    if images.ndim != 3 or raw_labels.ndim != 1 or len(images) != len(raw_labels):
         raise DatasetError(f"{images_path}: expected (N, H, W) images and N labels, got "
-                           f"{images.shape} and {labels.shape}")
-    names = classes or [str(i) for i in range(int(labels.max()) + 1)]
+                           f"{images.shape} and {raw_labels.shape}")
+    check_finite(images, images_path, "images")
+    labels = check_labels(raw_labels, labels_path, "labels",
+                          classes=len(classes) if classes else None)
+    names = classes or [str(i) for i in range(int(labels.max(initial=0)) + 1)]
     tensor = torch.from_numpy(images.astype(np.uint8, copy=True)).unsqueeze(1)
     return ArrayData(tensor, torch.from_numpy(labels.copy()), names, str(images_path))
 
@@ -141,28 +138,68 @@ def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
 
-def scan_image_folder(root: str | Path) -> FileData:
-    """List ``root/<class>/<image>`` files; an empty class folder is an error."""
-    from torchvision.datasets.folder import find_classes
+def _walk_images(folder: Path, top: Path) -> tuple[list[Path], int]:
+    """Image files under ``folder``; symbolic links are followed only while inside ``top``."""
+    files: list[Path] = []
+    skipped = 0
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        here = Path(dirpath)
+        real = here.resolve()
+        if real in seen:  # a link back up the tree: walk each folder once
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        outside = [d for d in dirnames if (here / d).is_symlink() and not is_inside(here / d, top)]
+        skipped += len(outside)
+        dirnames[:] = sorted(d for d in dirnames if d not in outside)
+        for name in filenames:
+            path = here / name
+            if not is_image_file(path):
+                continue
+            if path.is_symlink() and not is_inside(path, top):
+                skipped += 1
+            elif path.is_file():
+                files.append(path)
+    return sorted(files), skipped
 
+
+def scan_image_folder(root: str | Path, top: str | Path | None = None) -> FileData:
+    """List ``root/<class>/<image>`` files; an empty class folder is an error.
+
+    Symbolic links that resolve outside ``top`` (default ``root``) are not followed: they are
+    counted in ``FileData.skipped_links`` and reported in one warning.
+    """
     root = Path(root)
+    bound = Path(top) if top is not None else root
     if not root.is_dir():
         raise DatasetError(f"{root}: folder not found")
-    try:
-        classes, class_to_idx = find_classes(str(root))
-    except FileNotFoundError as e:
-        raise DatasetError(f"{root}: no class folders (expected {root}/<class>/<image>)") from e
+    classes: list[str] = []
+    skipped = 0
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.is_dir():
+            if entry.is_symlink() and not is_inside(root / entry.name, bound):
+                skipped += 1
+            else:
+                classes.append(entry.name)
+    if not classes:
+        raise DatasetError(f"{root}: no class folders (expected {root}/<class>/<image>)")
     files: list[Path] = []
     labels: list[int] = []
-    for name in classes:
+    for index, name in enumerate(classes):
         folder = root / name
-        images = sorted(p for p in folder.rglob("*") if p.is_file() and is_image_file(p))
+        images, outside = _walk_images(folder, bound)
+        skipped += outside
         if not images:
             raise DatasetError(f"{folder}: class folder '{name}' holds no images "
                                f"({', '.join(IMAGE_EXTENSIONS)}); remove it or add images")
         files.extend(images)
-        labels.extend([class_to_idx[name]] * len(images))
-    return FileData(files, labels, list(classes), str(root))
+        labels.extend([index] * len(images))
+    if skipped:
+        warnings.warn(f"{root}: skipped {skipped} symbolic link(s) leading outside the dataset "
+                      f"folder {bound} (links out are not followed; copy those files in)",
+                      UserWarning, stacklevel=2)
+    return FileData(files, labels, classes, str(root), skipped)
 
 
 def load_image_folder(root: str | Path) -> RawDataset:
@@ -171,7 +208,7 @@ def load_image_folder(root: str | Path) -> RawDataset:
     train_dir = root / "train"
     test_dir = next((root / n for n in ("test", "val") if (root / n).is_dir()), None)
     if train_dir.is_dir() and test_dir is not None:
-        train, test = scan_image_folder(train_dir), scan_image_folder(test_dir)
+        train, test = scan_image_folder(train_dir, root), scan_image_folder(test_dir, root)
         if test.classes != train.classes:
             raise DatasetError(f"{test_dir}: class folders differ from {train_dir}")
         return RawDataset(train, test)
@@ -187,6 +224,7 @@ def _npz_images(x: np.ndarray, path: Path, key: str) -> torch.Tensor:
     elif not (x.ndim == 4 and x.shape[1] in (1, 3, 4)):
         raise DatasetError(f"{path}: '{key}' has shape {x.shape}; expected (N,H,W), "
                            "(N,H,W,C) or (N,C,H,W) with C in 1, 3, 4")
+    check_finite(x, path, key)
     if x.dtype == np.uint8:
         pass
     elif np.issubdtype(x.dtype, np.floating):
@@ -204,33 +242,19 @@ def _npz_images(x: np.ndarray, path: Path, key: str) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x))
 
 
-def _npz_labels(y: np.ndarray, path: Path, key: str, n: int) -> torch.Tensor:
-    if y.ndim == 2:
-        y = y.argmax(axis=1)  # one-hot
-    if y.ndim != 1 or len(y) != n or not np.issubdtype(y.dtype, np.integer):
-        raise DatasetError(f"{path}: '{key}' must be {n} integer labels, got {y.shape} {y.dtype}")
-    if y.size and y.min() < 0:
-        raise DatasetError(f"{path}: '{key}' holds negative labels")
-    return torch.from_numpy(y.astype(np.int64))
-
-
 def load_npz(path: str | Path) -> RawDataset:
     """``x`` (images) and ``y`` (labels); optional ``x_test``/``y_test`` and ``classes``."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, EOFError) as e:
-        raise DatasetError(f"{path}: cannot read .npz ({e})") from e
+    arrays = read_npz(path)
     if "x" not in arrays or "y" not in arrays:
         raise DatasetError(f"{path}: .npz must hold arrays 'x' and 'y' "
                            f"(found {', '.join(arrays) or 'none'})")
     x = _npz_images(arrays["x"], path, "x")
-    y = _npz_labels(arrays["y"], path, "y", len(x))
+    y = torch.from_numpy(check_labels(arrays["y"], path, "y", len(x)))
     test = None
     if "x_test" in arrays and "y_test" in arrays:
         xt = _npz_images(arrays["x_test"], path, "x_test")
-        test_labels = _npz_labels(arrays["y_test"], path, "y_test", len(xt))
+        test_labels = torch.from_numpy(check_labels(arrays["y_test"], path, "y_test", len(xt)))
         test = (xt, test_labels)
     top = int(max(y.max().item() if len(y) else 0,
                   test[1].max().item() if test and len(test[1]) else 0))
@@ -256,8 +280,8 @@ def load_source(source: str | Path, root: str | Path | None = None,
     if name in ("cifar10", "cifar-10"):
         return builtin_cifar10(root, download)
     path = Path(source)
-    if path.is_file() and path.suffix.lower() == ".npz":
-        return load_npz(path)
+    if path.suffix.lower() == ".npz" and os.path.lexists(path) and not path.is_dir():
+        return load_npz(path)  # refuses what is not a regular file, naming it
     if path.is_dir():
         if find_idx_folder(path) is not None:
             return load_idx_folder(path)
