@@ -5,10 +5,17 @@ kernel_size=3, stride=2)``), leaving out arguments at their defaults; ``forward_
 writes one line per node, with the node names as variable names. ``export_python`` puts
 them together into model.py. Custom modules (``ops``) are written under their own class
 names, whose source model.py carries.
+
+No text from a project file is ever written as code: names reach the generated source only
+when ``is_identifier`` accepts them (anything else gets a generated name), text only as a
+``repr`` literal (``value``, ``text_literal``), and comments quote text only as its repr
+(``comment``), which holds no line break of any kind.
 """
 
 from __future__ import annotations
 
+import keyword
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +42,50 @@ ACTIVATION_CODE = {
 }
 
 
+#: the longest line ``text_literal`` writes (the project's ruff line length is 100)
+LITERAL_WIDTH = 88
+
+
+def is_identifier(name: str) -> bool:
+    """True for a plain ASCII Python identifier that is not a keyword: safe as a name in code
+    (non-ASCII identifiers are refused: Python folds them with NFKC, so two could collide)."""
+    return isinstance(name, str) and name.isascii() and name.isidentifier() \
+        and not keyword.iskeyword(name)
+
+
+def comment(text: str) -> str:
+    """A ``#`` comment quoting ``text`` by its repr, which never holds a line break."""
+    quoted = repr(str(text))
+    if not quoted.isprintable():  # repr escapes every non-printable character
+        raise ValueError(f"cannot quote {quoted} in a comment")
+    return f"# {quoted}"
+
+
+def text_literal(text: str, indent: str = "    ") -> str:
+    """``text`` as a Python string literal: one repr when short, else a parenthesised run of
+    reprs, one per line, split after each line break and before ``LITERAL_WIDTH``."""
+    whole = repr(text)
+    if len(whole) <= LITERAL_WIDTH - 24 and "\n" not in text:
+        return whole
+    limit = LITERAL_WIDTH - len(indent) - 2
+    chunks: list[str] = []
+    current: list[str] = []
+    width = 0
+    for ch in text:
+        cost = len(repr(ch)) - 2 + (ch in "'\"")  # escaped length (a quote may be escaped)
+        if current and width + cost > limit:
+            chunks.append("".join(current))
+            current, width = [], 0
+        current.append(ch)
+        width += cost
+        if ch == "\n":
+            chunks.append("".join(current))
+            current, width = [], 0
+    if current or not chunks:
+        chunks.append("".join(current))
+    return "(\n" + "".join(f"{indent}{c!r}\n" for c in chunks) + ")"
+
+
 def value(v: Any) -> str:
     """A literal: an equal pair as one int, tuples as tuples, floats as Python writes them."""
     if isinstance(v, tuple | list) and len(v) == 2 and v[0] == v[1] and all(
@@ -44,7 +95,7 @@ def value(v: Any) -> str:
         return "(" + ", ".join(value(i) for i in v) + ("," if len(v) == 1 else "") + ")"
     if isinstance(v, list):
         return "[" + ", ".join(value(i) for i in v) + "]"
-    if isinstance(v, float) and v in (float("inf"), float("-inf")):
+    if isinstance(v, float) and not math.isfinite(v):
         return f'float("{v}")'
     return repr(v)
 
@@ -149,14 +200,16 @@ def custom_classes(modules: list[nn.Module]) -> list[type]:
 
 
 def local_names(steps: list[Step]) -> dict[str, str]:
-    """Node id -> variable name in forward (the Input node is ``x``)."""
+    """Node id -> variable name in forward (the Input node is ``x``): the node's name, or
+    ``node_<i>`` when that name is not a plain identifier (``is_identifier``)."""
     taken = {s.name for s in steps}
     out: dict[str, str] = {}
-    for s in steps:
+    for i, s in enumerate(steps):
         if s.kind == "Input":
             out[s.node_id] = "x"
             continue
-        name = s.name
+        base = s.name if is_identifier(s.name) else f"node_{i}"
+        name = base
         while name in RESERVED_LOCALS or (name != s.name and name in taken):
             name += "_"
         taken.add(name)

@@ -12,7 +12,9 @@ TorchScript's saved code uses (``self``, ``torch``, ``ops``, ``math``, ...; see
 ``TORCHSCRIPT_NAMES``) or begins with an underscore becomes the attribute ``name + "_"``
 (more underscores until it clashes with no other node); ``compile_info(model).attrs`` maps
 node names to attribute names, and such a node's keys use the attribute name
-(``training_.weight``).
+(``training_.weight``). A name that is not a plain ASCII identifier (the graph refuses them;
+this guards torch.fx, which writes attribute names into the Python code it runs) becomes
+``layer_<i>``, ``i`` its position in the graph.
 
 Softmax rule: ``for_training=True`` leaves out a final Softmax (the output node when it is a
 Softmax node, or its fused activation when that is ``softmax``) so the loss sees logits;
@@ -31,6 +33,7 @@ from functools import cache
 import torch
 from torch import fx, nn
 
+from cnnstudio.compiler.codegen import is_identifier
 from cnnstudio.compiler.errors import CompileError
 from cnnstudio.compiler.lowering import ACTIVATIONS, Step, lower, run_step
 from cnnstudio.core.graph import Graph
@@ -79,9 +82,14 @@ def attribute_names(graph: Graph) -> dict[str, str]:
     taken = {n.name for n in graph.nodes.values()}
     reserved = reserved_names()
     out: dict[str, str] = {}
-    for node in graph.nodes.values():
+    for i, node in enumerate(graph.nodes.values()):
         name = node.name
-        if name in reserved or name.startswith("_"):
+        if not is_identifier(name):
+            name = f"layer_{i}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+        elif name in reserved or name.startswith("_"):
             attr = name + "_"
             while attr in taken or attr in reserved:
                 attr += "_"

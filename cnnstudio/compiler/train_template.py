@@ -1,11 +1,14 @@
 '''The train.py written beside an exported model.py (see ``export_python``).
 
 ``train_script(class_name, logits)`` fills in the model's class name and whether its
-forward takes ``logits=True`` (a network ending in Softmax). The script needs torch,
-torchvision (only for image folders) and safetensors, and runs alone or under torchrun.
+forward takes ``logits=True`` (a network ending in Softmax); no project text goes into it.
+The script needs torch, torchvision (only for image folders) and safetensors, and runs alone
+or under torchrun.
 '''
 
 from __future__ import annotations
+
+from cnnstudio.compiler.codegen import is_identifier
 
 TEMPLATE = '''"""Train __CLASS__ (model.py) on an image folder or on MNIST-style IDX files.
 
@@ -155,6 +158,9 @@ if __name__ == "__main__":
 
 
 def train_script(class_name: str, logits: bool) -> str:
-    """train.py for ``class_name``; ``logits``: call the model with ``logits=True``."""
+    """train.py for ``class_name`` (a plain identifier); ``logits``: call the model with
+    ``logits=True``."""
+    if not is_identifier(class_name):
+        raise ValueError(f"class name {class_name!r} is not a plain Python identifier")
     call = "net(images, logits=True)" if logits else "net(images)"
     return TEMPLATE.replace("__CLASS__", class_name).replace("__CALL__", call)

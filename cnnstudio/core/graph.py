@@ -313,7 +313,7 @@ class Graph:
             self._emit(GraphEvent("group_changed", node_id, old=old, new=group))
 
     def _check_name(self, name: str, node_id: str) -> None:
-        if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or keyword.iskeyword(name):
             raise InvalidParameterError(
                 f"Node name {name!r} must start with a letter or _ and contain only letters, "
                 "digits and _ (it names the layer in exported code).", node_id, "name"
