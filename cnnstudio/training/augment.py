@@ -20,25 +20,10 @@ import math
 import torch
 import torch.nn.functional as F
 
+from cnnstudio.training.augment_spec import AUGMENTATIONS, parse_augment
 from cnnstudio.training.data import Preprocess
 
-AUGMENTATIONS = {"crop": 4.0, "hflip": 0.5, "rotate": 10.0, "jitter": 0.2, "erase": 0.5}
-
-
-def parse_augment(specs: list[str]) -> list[tuple[str, float]]:
-    """``["crop:4", "hflip"]`` -> ``[("crop", 4.0), ("hflip", 0.5)]``; unknown names raise."""
-    out = []
-    for spec in specs:
-        name, _, value = spec.strip().lower().partition(":")
-        if name not in AUGMENTATIONS:
-            raise ValueError(f"unknown augmentation '{spec}' "
-                             f"(choose from {', '.join(AUGMENTATIONS)})")
-        try:
-            out.append((name, float(value) if value else AUGMENTATIONS[name]))
-        except ValueError as e:
-            raise ValueError(f"augmentation '{spec}': '{value}' is not a number") from e
-    return out
-
+__all__ = ["AUGMENTATIONS", "BatchTransform", "parse_augment"]
 
 def random_crop(x: torch.Tensor, pad: int, g: torch.Generator) -> torch.Tensor:
     b, c, h, w = x.shape
