@@ -11,15 +11,27 @@ All three carry the same ``tag`` so a set torn by a crash between writes is dete
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from cnnstudio.training.files import read_json, write_atomic, write_json_atomic
+from cnnstudio.core.limits import (
+    MAX_JSON_BYTES,
+    MAX_SAFETENSORS_HEADER_BYTES,
+    InputLimitError,
+    read_capped,
+    regular_file_size,
+)
+from cnnstudio.training.errors import CheckpointError
+from cnnstudio.training.files import write_atomic, write_json_atomic
+
+_REDO = "the checkpoint is damaged: train again, or restore it from a copy"
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -41,9 +53,70 @@ def save_weights(path: str | Path, model: torch.nn.Module,
     write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
 
+def check_safetensors(path: str | Path) -> dict[str, Any]:
+    """The JSON header of a safetensors file, checked against the file's size.
+
+    Raises one ``CheckpointError`` naming the file when it is not a regular file, is truncated,
+    or its header is too large, not JSON or points past the end of the file.
+    """
+    path = Path(path)
+    try:
+        size = regular_file_size(path)
+        with open(path, "rb") as f:
+            prefix = f.read(8)
+            if len(prefix) < 8:
+                raise CheckpointError(f"{path}: truncated ({size} bytes, no safetensors header); "
+                                      f"{_REDO}")
+            length = int.from_bytes(prefix, "little")
+            if length > MAX_SAFETENSORS_HEADER_BYTES or 8 + length > size:
+                raise CheckpointError(f"{path}: truncated or corrupt (its header claims "
+                                      f"{length:,} bytes, the file has {size:,}); {_REDO}")
+            header = json.loads(f.read(length))
+    except (InputLimitError, OSError) as e:
+        raise CheckpointError(f"{path}: cannot read the checkpoint: {e}") from None
+    except (ValueError, RecursionError) as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise CheckpointError(f"{path}: corrupt safetensors header ({e}); {_REDO}") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: corrupt safetensors header (not a JSON object); {_REDO}")
+    data = size - 8 - length
+    for key, entry in header.items():
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if key != "__metadata__" and (not isinstance(offsets, list) or len(offsets) != 2
+                                      or not all(isinstance(o, int) for o in offsets)
+                                      or not 0 <= offsets[0] <= offsets[1] <= data):
+            raise CheckpointError(f"{path}: truncated or corrupt (tensor '{key}' lies past the "
+                                  f"{data:,} bytes of data); {_REDO}")
+    return header
+
+
+def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
+    """All tensors of a safetensors file, or one ``CheckpointError`` naming it."""
+    check_safetensors(path)
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: corrupt safetensors file ({e}); {_REDO}") from None
+
+
+def read_info(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's JSON side file (size capped), or one ``CheckpointError`` naming it."""
+    path = Path(path)
+    try:
+        info = json.loads(read_capped(path, MAX_JSON_BYTES, "checkpoint info file"))
+    except (InputLimitError, OSError) as e:
+        raise CheckpointError(f"{path}: cannot read the checkpoint info: {e}") from None
+    except (ValueError, RecursionError) as e:
+        raise CheckpointError(f"{path}: truncated or corrupt JSON ({e}); {_REDO}") from None
+    if not isinstance(info, dict):
+        raise CheckpointError(f"{path}: not a checkpoint info file (not a JSON object)")
+    return info
+
+
 def load_weights(path: str | Path, model: torch.nn.Module, strict: bool = True) -> None:
     """Load safetensors weights into ``model`` (names and shapes must match)."""
-    unwrap(model).load_state_dict(load_file(str(path)), strict=strict)
+    unwrap(model).load_state_dict(read_tensors(path), strict=strict)
 
 
 def _jsonable(value: Any) -> Any:
@@ -125,18 +198,15 @@ def load_checkpoint(folder: str | Path, name: str, model: torch.nn.Module,
                     optimizer: torch.optim.Optimizer | None = None,
                     scheduler: Any = None) -> dict[str, Any]:
     """Restore what was saved; returns the JSON info (epoch, metrics, ...)."""
-    from safetensors import safe_open
-
     folder = Path(folder)
-    info = read_json(folder / f"{name}.json")
+    info = read_info(folder / f"{name}.json")
     weights = folder / f"{name}.safetensors"
-    with safe_open(str(weights), framework="pt") as f:
-        tag = (f.metadata() or {}).get("tag")
+    tag = (check_safetensors(weights).get("__metadata__") or {}).get("tag")
     if tag != info.get("tag"):
-        raise ValueError(f"{weights}: does not belong with {name}.json (torn checkpoint)")
+        raise CheckpointError(f"{weights}: does not belong with {name}.json (torn checkpoint)")
     load_weights(weights, model)
     if optimizer is not None and "optimizer" in info:
-        tensors = load_file(str(folder / f"{name}.optim.safetensors"))
+        tensors = read_tensors(folder / f"{name}.optim.safetensors")
         restore_optimizer(optimizer, tensors, info["optimizer"])
     if scheduler is not None and info.get("scheduler"):
         scheduler.load_state_dict(_from_json(info["scheduler"]))

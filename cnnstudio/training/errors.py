@@ -21,3 +21,7 @@ class NonFiniteLossError(TrainingError):
 
 class DeviceMemoryError(TrainingError):
     """The accelerator ran out of memory; lower the batch size."""
+
+
+class CheckpointError(TrainingError, ValueError):
+    """A checkpoint file that is missing, truncated, corrupt or torn (names the file)."""

@@ -6,6 +6,7 @@ is an error unless ``grey=True`` (images whose three channels are equal count as
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +15,14 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from cnnstudio.core.limits import MAX_IMAGE_PIXELS
 from cnnstudio.training.errors import DatasetError
+
+# PIL only warns between its MAX_IMAGE_PIXELS and twice that: here a decompression bomb is an
+# error (raised by Image.open, or by ``_open`` below, and turned into a DatasetError).
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+_UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+               Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 RGB_INTO_GREY_HELP = ("convert the data to grey (tick 'Convert to grey' / --grey) "
                       "or change the Input node to 3 channels")
@@ -25,20 +33,35 @@ def _rgb_error(what: str, channels: int) -> DatasetError:
                         f"{channels} channel: {RGB_INTO_GREY_HELP}")
 
 
+def _unreadable(path: Path, e: BaseException) -> DatasetError:
+    if isinstance(e, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return DatasetError(f"{path}: image too large, a possible decompression bomb (over "
+                            f"{MAX_IMAGE_PIXELS:,} pixels); remove it or shrink it")
+    return DatasetError(f"{path}: corrupt or unreadable image file ({e}); remove or replace it")
+
+
+def _open(path: Path) -> Image.Image:
+    """Open an image file (header only); a bomb is refused even if warnings were silenced."""
+    img = Image.open(path)
+    if img.width * img.height > MAX_IMAGE_PIXELS:
+        img.close()
+        raise Image.DecompressionBombError(f"{img.width} x {img.height} pixels")
+    return img
+
+
 def decode_image(path: Path, shape: tuple[int, int, int], grey: bool = False) -> torch.Tensor:
     """Decode one file to a uint8 (C, H, W) tensor resized to the input's H x W."""
     channels, height, width = shape
     try:
-        with Image.open(path) as img:
+        with _open(path) as img:
             img.load()
             colour = img.mode not in ("1", "L", "LA", "I", "I;16", "F")
             img = img.convert("RGB" if colour else "L")
             if (img.width, img.height) != (width, height):
                 img = img.resize((width, height), Image.Resampling.BILINEAR)
             array = np.array(img, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DatasetError(f"{path}: corrupt or unreadable image file ({e}); "
-                           "remove or replace it") from e
+    except _UNREADABLE as e:
+        raise _unreadable(path, e) from e
     if array.ndim == 2:
         array = array[:, :, None]
     if channels == 1 and array.shape[2] == 3:
@@ -77,11 +100,10 @@ def check_headers(files: Sequence[Path]) -> None:
     """Open each file's header (cheap) so a corrupt file is named before training starts."""
     for path in files:
         try:
-            with Image.open(path) as img:
+            with _open(path) as img:
                 img.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-            raise DatasetError(f"{path}: corrupt or unreadable image file ({e}); "
-                               "remove or replace it") from e
+        except _UNREADABLE as e:
+            raise _unreadable(path, e) from e
 
 
 def conform_images(images: torch.Tensor, shape: tuple[int, int, int], grey: bool = False,
