@@ -19,6 +19,11 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 CHANNELS_LAST = ("auto", "on", "off")
 MONITORS = ("val_accuracy", "val_loss")
+#: the ``cnnstudio train`` option of each setting that has one (named in validation errors)
+CLI_OPTIONS = {name: "--" + name.replace("_", "-") for name in (
+    "epochs", "batch_size", "lr", "optimizer", "momentum", "weight_decay", "scheduler",
+    "label_smoothing", "grad_clip", "early_stopping", "val_split", "device", "precision",
+    "seed")} | {"num_workers": "--workers"}
 
 
 @dataclass
@@ -77,7 +82,8 @@ class TrainConfig:
         ]
         for name, ok, why in checks:
             if not ok:
-                raise ValueError(f"TrainConfig.{name} = {getattr(self, name)!r}: {why}")
+                option = f" ({CLI_OPTIONS[name]})" if name in CLI_OPTIONS else ""
+                raise ValueError(f"TrainConfig.{name} = {getattr(self, name)!r}{option}: {why}")
         if self.val_split + self.test_split >= 1.0:
             raise ValueError("TrainConfig: val_split + test_split must be below 1")
 

@@ -9,6 +9,7 @@ through a DataLoader (``FileBatches``). Both yield uint8 images and int64 labels
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -124,6 +125,44 @@ def channel_stats(part: Part, shape: tuple[int, int, int], grey: bool,
     return [float(v) for v in mean], [float(v) for v in std]
 
 
+_OPTION = {"val": "val_split (--val-split)", "test": "test_split"}
+
+
+def check_fractions(val_split: float, test_split: float) -> None:
+    """Split fractions must lie in [0, 1) and leave samples to train on (names the option)."""
+    for name, value in ((_OPTION["val"], val_split), (_OPTION["test"], test_split)):
+        if not 0.0 <= value < 1.0:  # NaN fails too
+            raise DatasetError(f"{name} = {value}: must be a fraction at least 0 and below 1, "
+                               "such as 0.1")
+    if val_split + test_split >= 1.0:
+        raise DatasetError(f"val_split + test_split = {val_split + test_split}: must be below 1 "
+                           "(leave samples to train on)")
+
+
+def _labels(part: Part) -> torch.Tensor:
+    return part.labels if isinstance(part, ArrayData) else torch.tensor(part.labels)
+
+
+def warn_thin_splits(train: Part, splits: dict[str, tuple[Part | None, float]],
+                     source: str) -> None:
+    """UserWarning for data a run learns or measures little from: one class, thin splits."""
+    present = int(torch.unique(_labels(train)).numel())
+    if present == 1:
+        warnings.warn(f"{source}: the training split holds one class only; a classifier "
+                      "learns nothing from it: add samples of the other classes",
+                      UserWarning, stacklevel=3)
+    for name, (part, fraction) in splits.items():
+        n = len(part) if part is not None else 0
+        if fraction > 0 and n == 0:
+            warnings.warn(f"{source}: the {name} split is empty ({len(train)} training "
+                          f"samples, {name}_split {fraction}): raise {_OPTION[name]} or add data",
+                          UserWarning, stacklevel=3)
+        elif 0 < n < present:
+            warnings.warn(f"{source}: the {name} split has {n} sample(s) for {present} classes; "
+                          f"its scores say little: raise {_OPTION[name]} or add data",
+                          UserWarning, stacklevel=3)
+
+
 def check_classes(data: PreparedData, num_outputs: int | None) -> None:
     """The model must have at least as many outputs as the data has classes."""
     if num_outputs is None:
@@ -132,8 +171,7 @@ def check_classes(data: PreparedData, num_outputs: int | None) -> None:
     top = 0
     for part in (data.train, data.val, data.test):
         if part is not None and len(part):
-            labels = part.labels if isinstance(part, ArrayData) else torch.tensor(part.labels)
-            top = max(top, int(labels.max().item()) + 1)
+            top = max(top, int(_labels(part).max().item()) + 1)
     k = max(k, top)
     if k > num_outputs:
         raise DatasetError(f"the data has {k} classes but the model has {num_outputs} outputs: "
@@ -149,6 +187,7 @@ def prepare_data(source: str | Path | RawDataset, input_shape: tuple[int, int, i
     shape = (int(input_shape[0]), int(input_shape[1]), int(input_shape[2]))
     if shape[0] not in (1, 3):
         raise DatasetError(f"Input node shape {shape}: image data needs 1 or 3 channels")
+    check_fractions(val_split, test_split)
     raw = source if isinstance(source, RawDataset) else load_source(source, root, download)
     limit = memory_limit_mb * 2**20
     train_all = shape_part(raw.train, shape, grey, limit)
@@ -162,6 +201,9 @@ def prepare_data(source: str | Path | RawDataset, input_shape: tuple[int, int, i
         fractions = [1 - val_split - test_split, val_split, test_split]
         train, val, test = (subset(train_all, p) for p in split_indices(
             len(train_all), fractions, seed))
+    own_test = raw.test is not None
+    warn_thin_splits(train, {"val": (val, val_split),
+                             "test": (test, 0.0 if own_test else test_split)}, raw.train.source)
     mean, std = channel_stats(train, shape, grey)
     prep = Preprocess(shape, mean, std, list(raw.train.classes), grey)
     if isinstance(source, RawDataset):
