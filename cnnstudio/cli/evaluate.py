@@ -18,9 +18,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "evaluate", help="metrics of a trained run on its test split or another dataset",
         description="Evaluate a run folder (its best checkpoint, else its last) or one "
         "checkpoint file RUN_DIR/checkpoints/NAME.safetensors. Without --dataset it uses the "
-        "run's own test split.")
+        "run's own test split. A checkpoint holding NaN or infinite weights is refused, naming "
+        "the node.")
     p.add_argument("run_path", metavar="RUN_DIR|CHECKPOINT")
-    p.add_argument("--dataset", metavar="NAME|PATH", help="another dataset to evaluate on")
+    p.add_argument("--dataset", metavar="NAME|PATH",
+                   help="another dataset to evaluate on; its classes are matched to the run's "
+                   "by name (it may hold fewer; a class the run does not know is refused)")
+    p.add_argument("--data-root", metavar="DIR", help="folder holding a built-in dataset's "
+                   "files (default: the one the run used)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 
@@ -64,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         model = build_model(load(project_file).graph, for_training=True)
-        metrics = evaluate_run(model, run_dir, args.dataset, checkpoint=name)
+        metrics = evaluate_run(model, run_dir, args.dataset, checkpoint=name,
+                               root=args.data_root)
     except (ProjectFileError, TrainingError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -17,8 +17,11 @@ class TargetError(Exception):
     """A target that cannot be opened; the message says why and what to do."""
 
 
-def add_target_args(parser: argparse.ArgumentParser, adapt: bool = True) -> None:
-    parser.add_argument("target", metavar="TARGET", help="a project file (.cnnproj) or a preset id "
+def add_target_args(parser: argparse.ArgumentParser, adapt: bool = True,
+                    optional: bool = False) -> None:
+    """TARGET (``optional``: may be left out, e.g. where --resume names the work instead)."""
+    parser.add_argument("target", metavar="TARGET", nargs="?" if optional else None,
+                        help="a project file (.cnnproj) or a preset id "
                         "(see `cnnstudio presets`)")
     if adapt:
         parser.add_argument("--input-shape", metavar="C,H,W", type=parse_shape,

@@ -5,6 +5,11 @@ Runs in one process, or in several under ``torchrun --nproc-per-node N -m cnnstu
 file (``project.cnnproj``) beside the engine's checkpoints, history and metrics, so
 ``cnnstudio evaluate RUN_DIR`` and ``cnnstudio export RUN_DIR/project.cnnproj --checkpoint
 RUN_DIR/checkpoints/best.safetensors`` need nothing else.
+
+No earlier work is destroyed: ``--out`` onto a folder that holds files is refused unless
+``--overwrite``, and nothing is written in the run folder before the options, the model and
+the data have all been checked. ``--resume RUN_DIR`` continues a run with the options it was
+started with; only the options in ``RESUMABLE_OPTIONS`` may be given again.
 """
 
 from __future__ import annotations
@@ -20,55 +25,102 @@ from cnnstudio.core.project_io import load, save
 from cnnstudio.core.shapes import analyse
 from cnnstudio.training.config import DEVICES, OPTIMIZERS, SCHEDULERS, TrainConfig
 
+#: option dest -> TrainConfig field (every other option is about the target, data or folder)
+CONFIG_OPTIONS = {
+    "epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "optimizer": "optimizer",
+    "momentum": "momentum", "nesterov": "nesterov", "weight_decay": "weight_decay",
+    "scheduler": "scheduler", "label_smoothing": "label_smoothing", "grad_clip": "grad_clip",
+    "early_stopping": "early_stopping", "augment": "augment", "val_split": "val_split",
+    "grey": "grey", "device": "device", "precision": "precision", "workers": "num_workers",
+    "seed": "seed"}
+#: options --resume accepts (the engine's RESUMABLE settings, the data and the display)
+RESUMABLE_OPTIONS = ("epochs", "batch_size", "lr", "label_smoothing", "grad_clip",
+                     "early_stopping", "augment", "device", "precision", "workers", "dataset",
+                     "data_root", "allow_different_data", "no_progress")
+RESUME_HELP = (
+    "Resume (--resume RUN_DIR, no TARGET) continues from the run's last checkpoint with the "
+    "run's own options and data (its dataset and --data-root). It accepts --epochs (above the "
+    "epochs done), --batch-size, --lr (not with the cosine/onecycle schedulers; onecycle also "
+    "fixes --epochs and --batch-size), --label-smoothing, --grad-clip, --early-stopping, "
+    "--augment, --device, --precision, --workers, --dataset and --data-root; any other option "
+    "is refused, since the optimiser state, the schedule, the data split or the model depend "
+    "on it. Data whose class names differ from the run's is refused; data whose samples per "
+    "split or input shape differ is refused unless --allow-different-data.")
+
+
+def flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d = TrainConfig()
+    keep = argparse.SUPPRESS  # an option left out stays absent: explicit ones are known
     p = sub.add_parser(
         "train", help="train a project or preset on a dataset",
         description="Train TARGET on a dataset and write a run folder (checkpoints, history, "
         "metrics.json/.csv). Datasets: mnist, fashion-mnist, cifar10 (from --data-root or "
         "torchvision's layout), mnist-sample (bundled), an image folder root/<class>/<image>, "
-        "or an .npz file with x and y. Under torchrun it trains on every process (DDP).")
-    add_target_args(p)
-    p.add_argument("--dataset", required=True, metavar="NAME|PATH",
-                   help="dataset name or path (see above)")
+        "or an .npz file with x and y. Under torchrun it trains on every process (DDP). "
+        + RESUME_HELP)
+    add_target_args(p, optional=True)
+    p.add_argument("--dataset", metavar="NAME|PATH",
+                   help="dataset name or path (see above; required unless --resume)")
     p.add_argument("--data-root", metavar="DIR", help="folder holding a built-in dataset's files")
     p.add_argument("--out", metavar="RUN_DIR", help="run folder to write (required unless "
-                   "--resume)")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr, help="learning rate")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
-    p.add_argument("--momentum", type=float, default=d.momentum, help="SGD/RMSprop momentum")
-    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD)")
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--scheduler", choices=SCHEDULERS, default=d.scheduler)
-    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
-    p.add_argument("--grad-clip", type=float, default=d.grad_clip, help="max gradient norm")
-    p.add_argument("--early-stopping", type=int, default=d.early_stopping, metavar="PATIENCE")
-    p.add_argument("--augment", nargs="*", default=[], metavar="AUG",
+                   "--resume); a folder that holds files is refused unless --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier run in --out: once the options and data have been "
+                   "checked, its run files (project.cnnproj, config.json, history.json, "
+                   "metrics.json/.csv, checkpoints/, tensorboard/) are deleted; other files in "
+                   "the folder are left alone")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint "
+                   "(instead of TARGET; see above for the options it accepts)")
+    p.add_argument("--allow-different-data", action="store_true",
+                   help="with --resume: continue on data whose samples per split or input "
+                   "shape differ from the run's (class names must still match)")
+    p.add_argument("--epochs", type=int, default=keep, help=f"default {d.epochs}")
+    p.add_argument("--batch-size", type=int, default=keep, help=f"default {d.batch_size}")
+    p.add_argument("--lr", type=float, default=keep, help=f"learning rate (default {d.lr:g})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=keep,
+                   help=f"default {d.optimizer}")
+    p.add_argument("--momentum", type=float, default=keep,
+                   help=f"SGD/RMSprop momentum (default {d.momentum})")
+    p.add_argument("--nesterov", action="store_true", default=keep,
+                   help="Nesterov momentum (SGD)")
+    p.add_argument("--weight-decay", type=float, default=keep,
+                   help=f"default {d.weight_decay}")
+    p.add_argument("--scheduler", choices=SCHEDULERS, default=keep,
+                   help=f"default {d.scheduler}")
+    p.add_argument("--label-smoothing", type=float, default=keep,
+                   help=f"default {d.label_smoothing}")
+    p.add_argument("--grad-clip", type=float, default=keep,
+                   help="max gradient norm (default 0: off)")
+    p.add_argument("--early-stopping", type=int, default=keep, metavar="PATIENCE",
+                   help="epochs without improvement (default 0: off)")
+    p.add_argument("--augment", nargs="*", default=keep, metavar="AUG",
                    help="e.g. crop:4 hflip rotate:10 jitter:0.2 erase:0.25")
-    p.add_argument("--val-split", type=float, default=d.val_split)
-    p.add_argument("--grey", action="store_true", help="convert RGB data to grey")
-    p.add_argument("--device", choices=DEVICES, default=d.device)
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision)
-    p.add_argument("--workers", type=int, default=d.num_workers,
-                   help="DataLoader workers for image folders too large for memory")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--val-split", type=float, default=keep, help=f"default {d.val_split}")
+    p.add_argument("--grey", action="store_true", default=keep,
+                   help="convert RGB data to grey")
+    p.add_argument("--device", choices=DEVICES, default=keep, help=f"default {d.device}")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=keep,
+                   help=f"default {d.precision}")
+    p.add_argument("--workers", type=int, default=keep,
+                   help="DataLoader workers for image folders too large for memory (default 0)")
+    p.add_argument("--seed", type=int, default=keep, help=f"default {d.seed}")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
 
+def explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """TrainConfig fields the user gave on the command line, with their values."""
+    given = vars(args)
+    return {field: (list(given[dest]) if dest == "augment" else given[dest])
+            for dest, field in CONFIG_OPTIONS.items() if dest in given}
+
+
 def config_from(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-        momentum=args.momentum, nesterov=args.nesterov, weight_decay=args.weight_decay,
-        scheduler=args.scheduler, label_smoothing=args.label_smoothing,
-        grad_clip=args.grad_clip, early_stopping=args.early_stopping,
-        augment=list(args.augment), val_split=args.val_split, grey=args.grey,
-        device=args.device, precision=args.precision, num_workers=args.workers,
-        seed=args.seed)
+    return TrainConfig(**explicit_settings(args))
 
 
 class Progress:
@@ -107,60 +159,116 @@ class Progress:
             self.bar = None
 
 
+def fail(message: str, code: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the combination of TARGET, --resume, --out and the options."""
+    given = vars(args)
+    if args.resume:
+        if args.target:
+            return (f"give TARGET ({args.target}) or --resume RUN_DIR, not both: a resumed run "
+                    "trains the project saved in its folder")
+        refused = [flag(d) for d in given if d not in RESUMABLE_OPTIONS
+                   and (d in CONFIG_OPTIONS or d in ("input_shape", "num_classes", "out"))
+                   and given[d] is not None]
+        refused += ["--overwrite"] if args.overwrite else []
+        if refused:
+            return (f"{', '.join(refused)} cannot be given with --resume: the run keeps the "
+                    "options it was started with (the optimiser state, schedule, data split "
+                    "or model depend on them); options a resume accepts: "
+                    f"{', '.join(flag(d) for d in RESUMABLE_OPTIONS)}")
+        return None
+    if not args.target:
+        return "give TARGET (a project file or preset id), or --resume RUN_DIR"
+    if args.allow_different_data:
+        return "--allow-different-data goes with --resume RUN_DIR"
+    if not args.dataset:
+        return "--dataset NAME|PATH is required (unless --resume)"
+    if not args.out:
+        return "--out RUN_DIR is required (or --resume RUN_DIR)"
+    return None
+
+
+def folder_problem(run_dir: Path, overwrite: bool) -> str | None:
+    """Why ``--out run_dir`` would destroy earlier work (None when it is free to use)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        return f"--out {run_dir} is a file, not a folder"
+    if overwrite or not run_dir.is_dir() or not any(run_dir.iterdir()):
+        return None
+    what = "holds a run" if (run_dir / "project.cnnproj").exists() else "is not empty"
+    return (f"{run_dir} {what}: use --resume {run_dir} to continue it, --overwrite to replace "
+            "its run files, or another --out folder")
+
+
 def run(args: argparse.Namespace) -> int:
     from cnnstudio.compiler import CompileError, build_model
-    from cnnstudio.training import TrainingError, train
+    from cnnstudio.training import NonFiniteLossError, TrainingError
+    from cnnstudio.training.api import make_trainer, resume
+    from cnnstudio.training.run_files import clear_run
 
+    problem = usage_problem(args)
+    if problem:
+        return fail(problem)
     rank0 = int(os.environ.get("RANK", "0")) == 0
     if args.resume:
         run_dir = Path(args.resume)
         project_file = run_dir / "project.cnnproj"
         if not project_file.is_file():
-            print(f"error: {run_dir} is not a run folder (no project.cnnproj)", file=sys.stderr)
-            return 2
+            return fail(f"{run_dir} is not a run folder (no project.cnnproj)")
         project = load(project_file)
     else:
-        if not args.out:
-            print("error: --out RUN_DIR is required (or --resume RUN_DIR)", file=sys.stderr)
-            return 2
         run_dir = Path(args.out)
+        problem = folder_problem(run_dir, args.overwrite) if rank0 else None
+        if problem:
+            return fail(problem)
         project = open_target(args)
         if project is None:
             return 2
     analysis = analyse(project.graph)
     if not analysis.ok:
-        print(f"error: {args.target} is not a valid network:", file=sys.stderr)
+        print(f"error: {args.target or project_file} is not a valid network:", file=sys.stderr)
         for issue in analysis.issues:
             print(issue.describe(project.graph), file=sys.stderr)
         return 1
     try:
         model = build_model(project.graph, for_training=True)
     except CompileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return fail(str(exc), 1)
     input_shape = analysis.input_shape
     assert input_shape is not None and len(input_shape) == 3
-    config = config_from(args)
-    if rank0 and not args.resume:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        save(project, run_dir / "project.cnnproj")
     progress = Progress(rank0 and not args.no_progress and sys.stderr.isatty())
     printer = progress if rank0 else None
+    config = None
     try:
         if args.resume:
-            from cnnstudio.training import resume
-
-            result = resume(model, run_dir, args.dataset, epochs=args.epochs, listener=printer)
+            result = resume(model, run_dir, args.dataset, changes=explicit_settings(args),
+                            root=args.data_root, allow_different_data=args.allow_different_data,
+                            listener=printer)
         else:
-            result = train(model, args.dataset, config, run_dir,
-                           input_shape=(input_shape[0], input_shape[1], input_shape[2]),
-                           listener=printer, root=args.data_root)
+            config = config_from(args)
+            trainer = make_trainer(model, args.dataset, config, run_dir,
+                                   input_shape=(input_shape[0], input_shape[1], input_shape[2]),
+                                   listener=printer, root=args.data_root)
+            if rank0:  # every check has passed: now the run folder may be written
+                removed = clear_run(run_dir) if args.overwrite and run_dir.is_dir() else []
+                if removed:
+                    print(f"--overwrite: removed the earlier run's {', '.join(removed)}",
+                          flush=True)
+                run_dir.mkdir(parents=True, exist_ok=True)
+                save(project, run_dir / "project.cnnproj")
+            result = trainer.fit()
+    except NonFiniteLossError as exc:
+        progress.close()
+        lr = config.lr if config is not None else None
+        hint = f" (try --lr {lr / 10:g})" if lr else ""
+        return fail(f"{exc}\nLower --lr{hint} and train again with --overwrite, or resume "
+                    f"with --resume {run_dir} --lr ...", 1)
     except (TrainingError, ValueError) as exc:
         progress.close()
-        print(f"error: {exc}", file=sys.stderr)
-        print(f"The last good checkpoint (if any) is in {run_dir / 'checkpoints'}.",
-              file=sys.stderr)
-        return 1
+        return fail(str(exc), 1)
     if rank0:
         print(f"{result.status}: {result.epochs_done} epoch(s); run folder {run_dir}")
         if result.test_metrics:

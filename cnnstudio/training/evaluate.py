@@ -14,6 +14,7 @@ from cnnstudio.training.datasets import load_source
 from cnnstudio.training.device import select_device, speed_settings
 from cnnstudio.training.distributed import DistContext, all_reduce_sum
 from cnnstudio.training.errors import DatasetError
+from cnnstudio.training.guards import align_classes
 from cnnstudio.training.metrics import classification_metrics
 
 
@@ -67,7 +68,8 @@ def evaluate(model: torch.nn.Module, dataset: PreparedData | Part | str | Path,
 
     ``dataset`` is PreparedData (its ``split`` part is used), an already shaped part together
     with ``preprocess``, or a source (name, folder, .npz) with ``preprocess`` from the run's
-    config.json: its own test part when it has one, else all of it.
+    config.json: its own test part when it has one, else all of it. The classes of raw
+    data are matched to ``preprocess.classes`` by name (``guards.align_classes``).
     Returns the ``classification_metrics`` dict plus ``loss``.
     """
     if isinstance(dataset, PreparedData):
@@ -79,10 +81,11 @@ def evaluate(model: torch.nn.Module, dataset: PreparedData | Part | str | Path,
         raise ValueError("evaluate: pass preprocess (from the run's config.json) with raw data")
     elif isinstance(dataset, (str, Path)):
         raw = load_source(dataset, root)
-        part = shape_part(raw.test or raw.train, preprocess.input_shape, preprocess.grey,
-                           2048 * 2**20)
+        part = align_classes(raw.test or raw.train, preprocess.classes,
+                             f"the dataset {dataset}", subset_ok=True)
+        part = shape_part(part, preprocess.input_shape, preprocess.grey, 2048 * 2**20)
     else:
-        part = dataset
+        part = align_classes(dataset, preprocess.classes, "the data", subset_ok=True)
     dev = device if isinstance(device, torch.device) else select_device(device)
     speed = speed_settings(dev, precision, "auto")
     model = model.to(dev)

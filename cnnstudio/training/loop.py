@@ -13,6 +13,10 @@ Events (``event`` key, then values; epochs and batches count from 1):
             samples_per_s, best  (also the row appended to history.json)
   cancelled epoch, batch
   end       status (completed | early_stopped | cancelled | error), message, ...
+
+Faults: a NaN/inf loss, a loss that diverges (``guards.DivergenceGuard``: above 100x the run's
+first losses or above 1e4) and weights that turn non-finite all raise NonFiniteLossError and
+keep the last good checkpoint (a fresh run saves ``last`` with its initial weights first).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any
 import torch
 
 from cnnstudio.training import distributed as dist_util
-from cnnstudio.training.augment import BatchTransform
+from cnnstudio.training.augment import BatchTransform, parse_augment
 from cnnstudio.training.checkpoints import checkpoint_exists, load_checkpoint, save_checkpoint
 from cnnstudio.training.config import TrainConfig
 from cnnstudio.training.data import PreparedData, make_batches
@@ -43,6 +47,13 @@ from cnnstudio.training.device import (
 from cnnstudio.training.errors import DeviceMemoryError, NonFiniteLossError
 from cnnstudio.training.evaluate import autocast, evaluate, run_eval
 from cnnstudio.training.files import read_json, write_json_atomic
+from cnnstudio.training.guards import (
+    DivergenceGuard,
+    apply_resume_settings,
+    check_finite_weights,
+    fault_message,
+    non_finite_tensors,
+)
 from cnnstudio.training.metrics import TensorBoardLog, write_metrics
 from cnnstudio.training.optim import build_optimizer, build_scheduler, current_lr
 from cnnstudio.training.run_files import history_path, probe_outputs, write_run_config
@@ -68,6 +79,7 @@ class Trainer:
                  run_dir: str | Path | None = None, listeners: list[Listener] | None = None,
                  cancel: threading.Event | None = None) -> None:
         config.validate()
+        parse_augment(config.augment)
         self.config, self.data = config, data
         self.run_dir = Path(run_dir) if run_dir else None
         self.listeners = list(listeners or [])
@@ -117,10 +129,14 @@ class Trainer:
         return score > self.best_score if self.maximize else score < self.best_score
 
     # ------------------------------------------------------------------ run
-    def fit(self, resume: bool = False, evaluate_test: bool = True) -> TrainResult:
-        """Train; raise NonFiniteLossError / DeviceMemoryError / DatasetError on faults."""
+    def fit(self, resume: bool = False, evaluate_test: bool = True,
+            new_lr: float | None = None) -> TrainResult:
+        """Train; raise NonFiniteLossError / DeviceMemoryError / DatasetError on faults.
+
+        ``new_lr`` (on resume) replaces the learning rate the checkpoint restores.
+        """
         try:
-            return self._fit(resume, evaluate_test)
+            return self._fit(resume, evaluate_test, new_lr)
         except Exception as e:
             if is_out_of_memory(e):
                 if self.device.type == "cuda":
@@ -136,7 +152,7 @@ class Trainer:
         finally:
             dist_util.teardown(self.ctx)
 
-    def _fit(self, resume: bool, evaluate_test: bool) -> TrainResult:
+    def _fit(self, resume: bool, evaluate_test: bool, new_lr: float | None) -> TrainResult:
         cfg, data, ctx = self.config, self.data, self.ctx
         torch.manual_seed(cfg.seed)
         self.batches = make_batches(data.train, data.preprocess, cfg.batch_size, self.device,
@@ -161,6 +177,11 @@ class Trainer:
             info = load_checkpoint(ckpt_dir, "last", self.model, self.optimizer, self.scheduler)
             start, history = int(info["epochs_done"]), list(info.get("history", []))
             self.best_epoch, self.best_score = info.get("best_epoch"), info.get("best_score")
+            check_finite_weights(self.model, f"{ckpt_dir / 'last.safetensors'}")
+            apply_resume_settings(self.optimizer, self.scheduler, cfg.epochs, new_lr)
+        elif self.run_dir is not None:
+            self._save("last", 0, "started", history)  # the first "last good checkpoint"
+        self.guard = DivergenceGuard()
         if self.run_dir is not None and ctx.is_main:
             write_run_config(self.run_dir, cfg, data, self.speed, self.num_outputs)
         tb = TensorBoardLog(self.run_dir) if self.run_dir is not None and ctx.is_main else None
@@ -177,6 +198,9 @@ class Trainer:
                 status = "cancelled"
                 self._save("last", epoch, status, history)
                 break
+            if non_finite_tensors(self.model):
+                raise NonFiniteLossError(self._fault(
+                    epoch, len(self.batches), "the weights became NaN or infinite"))
             history.append(row)
             score = row["val_accuracy" if self.maximize else "val_loss"]
             improved = self._better(score)
@@ -239,7 +263,7 @@ class Trainer:
         sums = torch.zeros(2, dtype=torch.float64, device=dev)  # loss sum, correct
         seen, t0 = 0, time.perf_counter()
         check_each = dev.type == "cpu" or ctx.enabled
-        flags = torch.zeros(2, device=dev)
+        flags = torch.zeros(3, device=dev)
         for i, (x, y) in enumerate(self.batches):
             self.tuner.tick()
             x = self.transform(x, train=True)
@@ -268,13 +292,14 @@ class Trainer:
             report = (i + 1) % cfg.log_every == 0 or i + 1 == n_batches
             if check_each or report:
                 flags[0] = float(self.cancel.is_set())
-                flags[1] = float(not torch.isfinite(loss).item())
-                stop, bad = (bool(v) for v in dist_util.any_flag(flags, ctx).tolist())
-                if bad:
-                    raise NonFiniteLossError(
-                        f"the loss became {loss.item()} at epoch {epoch + 1}, batch {i + 1}: "
-                        f"lower the learning rate (now {current_lr(self.optimizer):g}), set "
-                        "gradient clipping, or check the data; the last good checkpoint is kept")
+                value = loss.item()
+                flags[1] = float(not math.isfinite(value))
+                flags[2] = float(self.guard.check(value))
+                stop, bad, grew = (bool(v) for v in dist_util.any_flag(flags, ctx).tolist())
+                if bad or grew:
+                    what = (f"the loss became {value}" if not math.isfinite(value) or not grew
+                            else self.guard.describe(value) + ": training diverged")
+                    raise NonFiniteLossError(self._fault(epoch, i + 1, what))
                 if stop:
                     self.emit("cancelled", epoch=epoch + 1, batch=i + 1)
                     return None
@@ -294,6 +319,10 @@ class Trainer:
         else:
             row["val_loss"], row["val_accuracy"] = row["train_loss"], row["train_accuracy"]
         return row
+
+    def _fault(self, epoch: int, batch: int, what: str) -> str:
+        ckpt = self.run_dir / "checkpoints" if self.run_dir is not None else None
+        return fault_message(what, epoch, batch, current_lr(self.optimizer), ckpt)
 
     def _report_batch(self, epoch: int, i: int, n_batches: int, sums: torch.Tensor,
                       seen: int, t0: float) -> None:

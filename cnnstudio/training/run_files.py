@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,57 @@ from cnnstudio.training.files import read_json, write_json_atomic
 log = logging.getLogger("cnnstudio.training")
 
 
+#: what a run writes in its folder; ``clear_run`` removes these and nothing else
+RUN_FILES = ("project.cnnproj", "config.json", "history.json", "metrics.json", "metrics.csv",
+             "checkpoints", "tensorboard")
+
+
 def history_path(run_dir: Path) -> Path:
     return run_dir / "history.json"
+
+
+def clear_run(run_dir: Path) -> list[str]:
+    """Delete an earlier run's files (``RUN_FILES``) from ``run_dir``; other files stay."""
+    removed = []
+    for name in RUN_FILES:
+        path = run_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    return removed
+
+
+def data_fingerprint(data: PreparedData) -> dict[str, Any]:
+    """What identifies the data of a run: class names, samples per split, input shape."""
+    return {"classes": list(data.preprocess.classes), "train": len(data.train),
+            "val": len(data.val) if data.val is not None else 0,
+            "test": len(data.test) if data.test is not None else 0,
+            "input_shape": list(data.preprocess.input_shape)}
+
+
+def recorded_fingerprint(info: dict[str, Any]) -> dict[str, Any]:
+    """The fingerprint in a run's config.json (rebuilt from its counts in older runs)."""
+    if "fingerprint" in info:
+        return dict(info["fingerprint"])
+    d, prep = info["data"], info["preprocess"]
+    return {"classes": list(prep["classes"]), "train": d["train"], "val": d["val"],
+            "test": d["test"], "input_shape": list(prep["input_shape"])}
+
+
+def fingerprint_changes(recorded: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """One phrase per difference, e.g. 'train samples: 900 in the run, 8000 now'."""
+    changes = []
+    for key, label in (("classes", "classes"), ("train", "train samples"),
+                       ("val", "validation samples"), ("test", "test samples"),
+                       ("input_shape", "input shape")):
+        old, now = recorded.get(key), new.get(key)
+        if old != now:
+            changes.append(f"{label}: {old} in the run, {now} now")
+    return changes
 
 
 def probe_outputs(model: torch.nn.Module, input_shape: tuple[int, int, int],
@@ -68,6 +118,7 @@ def write_run_config(run_dir: Path, config: TrainConfig, data: PreparedData,
                  "val": len(data.val) if data.val is not None else 0,
                  "test": len(data.test) if data.test is not None else 0,
                  "streamed": data.streamed},
+        "fingerprint": data_fingerprint(data),
         "model_outputs": num_outputs,
         "runtime": {"device": str(speed.device), "settings": speed.describe(),
                     "torch": torch.__version__, "torchvision": torchvision.__version__,

@@ -104,7 +104,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, blobs,
 
 def test_huge_learning_rate_diverges(blobs, make_tiny_net) -> None:
     data = prepare_data(blobs, (1, 8, 8), val_split=0.2, test_split=0.1)
-    with pytest.raises(NonFiniteLossError, match="loss became"):
+    with pytest.raises(NonFiniteLossError, match="loss (became|grew).*lower the learning rate"):
         train(make_tiny_net(), data, blob_config(epochs=5, optimizer="sgd", lr=1e12,
                                                  momentum=0.0, precision="fp32"))
 
