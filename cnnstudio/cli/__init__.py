@@ -1,5 +1,5 @@
 """The headless command line: ``cnnstudio summary | validate | presets | train | evaluate |
-export``.
+export | predict``.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``;
 ``COMMANDS`` lists them in help order. Commands import torch only when they need it.
@@ -24,6 +24,7 @@ COMMANDS = {
     "train": "train",
     "evaluate": "evaluate",
     "export": "export",
+    "predict": "predict",
 }
 
 
