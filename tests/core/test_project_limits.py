@@ -9,7 +9,6 @@ import pytest
 
 from cnnstudio.core import project_io as io
 from cnnstudio.core.errors import ProjectFileError
-from cnnstudio.core.examples import example_project
 from cnnstudio.core.limits import MAX_PROJECT_BYTES, InputLimitError, read_capped
 
 
@@ -37,19 +36,11 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     big = tmp_path / "big.cnnproj"
     with open(big, "wb") as f:
         f.truncate(MAX_PROJECT_BYTES + 1)  # sparse: costs no disk
-    with pytest.raises(ProjectFileError) as info:
+    with pytest.raises(ProjectFileError, match="the limit is") as info:
         io.load(big)
     assert str(big) in str(info.value)
     assert f"{MAX_PROJECT_BYTES + 1:,} bytes" in str(info.value)
     assert "\n" not in str(info.value)
-
-
-def test_file_at_the_limit_is_read(tmp_path: Path) -> None:
-    """A project padded with whitespace up to the limit still loads."""
-    text = io.dumps(example_project("conv_pool")).encode()
-    file = tmp_path / "padded.cnnproj"
-    file.write_bytes(text + b" " * (MAX_PROJECT_BYTES - len(text)))
-    assert io.load(file).graph.nodes
 
 
 def test_read_capped_reads_regular_files_only(tmp_path: Path) -> None:
@@ -60,11 +51,3 @@ def test_read_capped_reads_regular_files_only(tmp_path: Path) -> None:
         read_capped(file, 4)
     with pytest.raises(InputLimitError, match="folder"):
         read_capped(tmp_path, 4)
-
-
-def test_symlink_to_a_project_is_followed(tmp_path: Path) -> None:
-    file = tmp_path / "real.cnnproj"
-    io.save(example_project("conv_pool"), file)
-    link = tmp_path / "link.cnnproj"
-    link.symlink_to(file)
-    assert io.load(link).graph.nodes
