@@ -4,12 +4,14 @@ The dynamo exporter (``torch.onnx.export(..., dynamo=True)``) is used, in eval m
 file (``external_data=False``) with a dynamic batch axis on the input ``x`` (height and width
 stay fixed: 'same' padding and adaptive pools are computed for the project's input size).
 Only when dynamo fails is the legacy TorchScript-based exporter tried, and the report says so
-and why. The opset actually written is read back from the file.
+and why. The opset actually written is read back from the file. A requested opset outside
+``supported_opsets()`` is refused with ``ExportError`` before any exporter runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import time
 import warnings
@@ -29,6 +31,39 @@ OUTPUT_NAME = "output"
 #: the example batch the graph is traced with (a size other than 1 keeps the axis symbolic)
 EXAMPLE_BATCH = 2
 LEGACY_OPSET = 18
+#: the dynamo exporter's functions (torchlib) are written for opset 18; asked for less, it
+#: writes 18 anyway (torch 2.14), so lower opsets are refused rather than silently changed
+MIN_OPSET = 18
+
+
+def _private_int(module: str, name: str) -> int | None:
+    """An int constant of a private torch/onnxscript module, or None where it is gone."""
+    try:
+        return int(getattr(importlib.import_module(module), name))
+    except (ImportError, AttributeError):
+        return None
+
+
+def supported_opsets() -> tuple[int, int]:
+    """(lowest, highest) opset this installation can write: from ``MIN_OPSET`` (or torch's
+    torchlib opset) to the lower of onnx's newest opset and onnxscript's version converter's
+    newest (onnxscript 0.7: 25; beyond it the exporter fails)."""
+    newest = onnx.defs.onnx_opset_version()
+    torchlib = _private_int("torch.onnx._internal.exporter._constants", "TORCHLIB_OPSET")
+    converter = _private_int("onnxscript.version_converter._version_converter",
+                             "SUPPORTED_MAX_ONNX_OPSET")
+    return max(MIN_OPSET, torchlib or MIN_OPSET), min(newest, converter or newest)
+
+
+def check_opset(opset: object) -> None:
+    """``ExportError`` saying the supported range unless ``opset`` is None or inside it."""
+    if opset is None:
+        return
+    low, high = supported_opsets()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not low <= opset <= high:
+        raise ExportError(f"ONNX opset {opset!r} is not supported: this installation writes "
+                          f"opsets {low} to {high} (onnx {onnx.__version__}); leave the opset "
+                          "unset for the exporter's default.")
 
 
 _TORCHLIB_OPS: list[object] = []
@@ -103,9 +138,11 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int | None = None,
                 verify: bool = True, allow_legacy: bool = True) -> ExportReport:
     """Write ``model`` (made by ``build_model``) to ``path`` as ONNX and verify it.
 
-    Raises ``ExportError`` when no exporter can write it and ``ExportVerificationError`` when
+    Raises ``ExportError`` for an opset outside ``supported_opsets()`` or when no exporter
+    can write it, and ``ExportVerificationError`` when
     the file fails the checker or onnxruntime disagrees with PyTorch.
     """
+    check_opset(opset)
     start = time.perf_counter()
     model = on_cpu(model)
     path = Path(path)

@@ -36,6 +36,7 @@ from torch import fx, nn
 from cnnstudio.compiler.codegen import is_identifier
 from cnnstudio.compiler.errors import CompileError
 from cnnstudio.compiler.lowering import ACTIVATIONS, Step, lower, run_step
+from cnnstudio.compiler.memory import physical_memory, weights_issue
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.layers import Shape
 from cnnstudio.core.shapes import Analysis, Issue, analyse
@@ -100,13 +101,17 @@ def attribute_names(graph: Graph) -> dict[str, str]:
 
 
 def check(graph: Graph) -> Analysis:
-    """The shape analysis of ``graph``, or ``CompileError`` listing its problems by node."""
+    """The shape analysis of ``graph``, or ``CompileError`` listing its problems by node
+    (weights too large for this machine's memory included: see ``memory``)."""
     analysis = analyse(graph)
     if not analysis.ok:
         raise CompileError(graph, [i for i in analysis.issues if i.severity == "error"])
     if analysis.output_id is None:
         raise CompileError(graph, [Issue(None, "The network has no layers after its Input.",
                                          fix="Add a layer and connect the Input to it.")])
+    too_big = weights_issue(graph, analysis, physical_memory())
+    if too_big is not None:
+        raise CompileError(graph, [too_big])
     return analysis
 
 

@@ -3,7 +3,9 @@
 An export is verified by running the exported artefact and the PyTorch model (in eval mode)
 on the same seeded random batches of sizes ``BATCH_SIZES`` and comparing with
 ``np.testing.assert_allclose(rtol=RTOL, atol=ATOL)``. A mismatch raises
-``ExportVerificationError`` carrying the report.
+``ExportVerificationError`` carrying the report, and so do non-finite values: a weight or
+buffer holding NaN or Inf (the message names its node), or an output of either side holding
+them (NaN equals NaN in that comparison, so such an export would otherwise pass).
 """
 
 from __future__ import annotations
@@ -85,14 +87,41 @@ def sample_inputs(model: nn.Module, seed: int = 0) -> dict[int, torch.Tensor]:
     return {b: torch.randn((b, *shape), generator=gen) for b in BATCH_SIZES}
 
 
+def check_finite_weights(model: nn.Module, report: ExportReport) -> None:
+    """``ExportVerificationError`` naming the nodes whose weights or buffers hold NaN/Inf."""
+    names = compile_info(model).names
+    bad: dict[str, list[str]] = {}
+    for key, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            attr, _, rest = key.partition(".")
+            bad.setdefault(names.get(attr, attr), []).append(rest or key)
+    if bad:
+        where = "; ".join(f"node {node!r} ({', '.join(keys)})" for node, keys in bad.items())
+        raise ExportVerificationError(
+            f"the weights hold NaN or Inf values: {where}. Such a model computes nothing "
+            "useful; retrain it or reload good weights before exporting.", report)
+
+
+def _check_finite_output(report: ExportReport, out: np.ndarray, who: str, batch: int) -> None:
+    if out.size and not np.isfinite(out).all():
+        kinds = [w for w, has in (("NaN", np.isnan(out).any()), ("Inf", np.isinf(out).any()))
+                 if has]
+        raise ExportVerificationError(
+            f"{who} gives {' and '.join(kinds)} at batch {batch} on the verification input, "
+            "so the export cannot be checked against it", report)
+
+
 def compare(report: ExportReport, model: nn.Module,
             run: Callable[[torch.Tensor], np.ndarray | torch.Tensor], what: str) -> None:
     """Run ``model`` (eval, no grad) and ``run`` on each sample batch; record the largest
-    absolute difference per batch size; raise ``ExportVerificationError`` on a mismatch."""
+    absolute difference per batch size; raise ``ExportVerificationError`` on a mismatch or
+    on NaN/Inf in the weights or either side's outputs."""
     model.eval()
+    check_finite_weights(model, report)
     for batch, x in sample_inputs(model).items():
         with torch.no_grad():
             expected = model(x).detach().cpu().numpy()
+        _check_finite_output(report, expected, "the PyTorch model", batch)
         got = run(x)
         if isinstance(got, torch.Tensor):
             got = got.detach().cpu().numpy()
@@ -101,6 +130,7 @@ def compare(report: ExportReport, model: nn.Module,
             raise ExportVerificationError(
                 f"{what} gives shape {got.shape} at batch {batch}, PyTorch {expected.shape}",
                 report)
+        _check_finite_output(report, got, what, batch)
         diff = float(np.max(np.abs(got - expected))) if expected.size else 0.0
         report.max_abs_diff[batch] = diff
         try:
