@@ -40,8 +40,8 @@ RESUMABLE_OPTIONS = ("epochs", "batch_size", "lr", "label_smoothing", "grad_clip
 RESUME_HELP = (
     "Resume (--resume RUN_DIR, no TARGET) continues from the run's last checkpoint with the "
     "run's own options and data (its dataset and --data-root). It accepts --epochs (above the "
-    "epochs done), --batch-size, --lr (not with the cosine/onecycle schedulers; onecycle also "
-    "fixes --epochs and --batch-size), --label-smoothing, --grad-clip, --early-stopping, "
+    "epochs done), --batch-size, --lr (cosine and onecycle schedules fix --lr and --epochs, "
+    "onecycle also --batch-size), --label-smoothing, --grad-clip, --early-stopping, "
     "--augment, --device, --precision, --workers, --dataset and --data-root; any other option "
     "is refused, since the optimiser state, the schedule, the data split or the model depend "
     "on it. Data whose class names differ from the run's is refused; data whose samples per "
@@ -262,7 +262,7 @@ def run(args: argparse.Namespace) -> int:
             result = trainer.fit()
     except NonFiniteLossError as exc:
         progress.close()
-        lr = config.lr if config is not None else None
+        lr = config.lr if config is not None else explicit_settings(args).get("lr")
         hint = f" (try --lr {lr / 10:g})" if lr else ""
         return fail(f"{exc}\nLower --lr{hint} and train again with --overwrite, or resume "
                     f"with --resume {run_dir} --lr ...", 1)

@@ -96,11 +96,12 @@ def check_resume_changes(config: TrainConfig, changes: dict[str, Any], done: int
         raise ValueError(f"{', '.join(fixed)} cannot change when a run is resumed (the saved "
                          "optimiser state, schedule, data split or model depend on them): "
                          "start a new run instead")
-    moved = [k for k in ("epochs", "batch_size") if k in changes
+    fixed_by = {"onecycle": ("epochs", "batch_size"), "cosine": ("epochs",)}
+    moved = [k for k in fixed_by.get(config.scheduler, ()) if k in changes
              and changes[k] != getattr(config, k)]
-    if config.scheduler == "onecycle" and moved:
-        raise ValueError(f"the onecycle schedule was fixed for {config.epochs} epochs at batch "
-                         f"size {config.batch_size} when the run started: "
+    if moved:
+        raise ValueError(f"the {config.scheduler} schedule was fixed for {config.epochs} "
+                         f"epochs at batch size {config.batch_size} when the run started: "
                          f"{' and '.join(moved)} cannot change on resume")
     if "lr" in changes and changes["lr"] != config.lr and config.scheduler in (
             "cosine", "onecycle"):

@@ -70,16 +70,16 @@ def fault_message(what: str, epoch: int, batch: int, lr: float,
             f"{lr:g}), set gradient clipping, or check the data; {kept}")
 
 
-def apply_resume_settings(optimizer: torch.optim.Optimizer, scheduler: Any, epochs: int,
+def apply_resume_settings(optimizer: torch.optim.Optimizer, scheduler: Any,
                           new_lr: float | None) -> None:
-    """After a resumed run loads ``last``: a new learning rate; cosine over the new epochs."""
-    if new_lr is not None:
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"] = new_lr
-        if scheduler is not None and hasattr(scheduler, "base_lrs"):
-            scheduler.base_lrs = [new_lr for _ in optimizer.param_groups]
-    if isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
-        scheduler.T_max = epochs
+    """After a resumed run loads ``last``: a new learning rate replaces the restored one
+    (api.check_resume_changes allows it only with schedules that work on the current lr)."""
+    if new_lr is None:
+        return
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] = new_lr
+    if scheduler is not None and hasattr(scheduler, "base_lrs"):
+        scheduler.base_lrs = [new_lr for _ in optimizer.param_groups]
 
 
 def non_finite_tensors(model: torch.nn.Module) -> list[tuple[str, int]]:
@@ -121,9 +121,9 @@ def align_classes(part: ArrayData | FileData, classes: list[str], what: str,
     unknown = [n for n in names if n not in run_classes]
     missing = [n for n in run_classes if n not in names]
     if unknown or (missing and not subset_ok) or len(set(names)) != len(names):
-        why = (f"classes {', '.join(unknown)} are not in the run" if unknown
-               else f"classes {', '.join(missing)} are missing" if missing
-               else "its class names repeat")
+        why = ("its class names repeat" if len(set(names)) != len(names)
+               else f"classes {', '.join(unknown)} are not in the run" if unknown
+               else f"classes {', '.join(missing)} are missing")
         raise DatasetError(
             f"{what} does not match the run's classes ({why}; classes are matched by name): "
             f"the data has [{', '.join(names)}], the run was trained on "

@@ -178,7 +178,7 @@ class Trainer:
             start, history = int(info["epochs_done"]), list(info.get("history", []))
             self.best_epoch, self.best_score = info.get("best_epoch"), info.get("best_score")
             check_finite_weights(self.model, f"{ckpt_dir / 'last.safetensors'}")
-            apply_resume_settings(self.optimizer, self.scheduler, cfg.epochs, new_lr)
+            apply_resume_settings(self.optimizer, self.scheduler, new_lr)
         elif self.run_dir is not None:
             self._save("last", 0, "started", history)  # the first "last good checkpoint"
         self.guard = DivergenceGuard()
