@@ -14,7 +14,7 @@ import math
 import zipfile
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 import numpy as np
 
@@ -50,7 +50,11 @@ def _too_big(path: Path, what: str, shape: object, nbytes: int) -> DatasetError:
                         "corrupt, or split the data (or use an image folder, which streams)")
 
 
-def _read_exact(f: IO[bytes], n: int) -> bytes:
+class _Reader(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def _read_exact(f: _Reader, n: int) -> bytes:
     data = f.read(n)
     if len(data) != n:
         raise EOFError(f"file ends after {len(data)} of {n} header bytes")
@@ -78,10 +82,10 @@ def read_idx(path: str | Path) -> np.ndarray:
                 raise DatasetError(f"{path}: IDX file truncated or corrupt ({have}, header "
                                    f"says {nbytes:,})")
             out = np.empty(math.prod(dims), dtype)
-            view = memoryview(out.view(np.uint8))
+            view = out.view(np.uint8).data
             got = 0
             while got < nbytes:
-                n = f.readinto(view[got:got + _CHUNK])  # type: ignore[attr-defined]
+                n = f.readinto(view[got:got + _CHUNK])
                 if not n:
                     break
                 got += n
@@ -95,7 +99,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     return out.reshape(dims)
 
 
-def _npy_header(f: IO[bytes]) -> tuple[tuple[int, ...], np.dtype]:
+def _npy_header(f: _Reader) -> tuple[tuple[int, ...], np.dtype]:
     version = np.lib.format.read_magic(f)
     if version == (1, 0):
         shape, _, dtype = np.lib.format.read_array_header_1_0(f)
