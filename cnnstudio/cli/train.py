@@ -266,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
         hint = f" (try --lr {lr / 10:g})" if lr else ""
         return fail(f"{exc}\nLower --lr{hint} and train again with --overwrite, or resume "
                     f"with --resume {run_dir} --lr ...", 1)
-    except (TrainingError, ValueError) as exc:
+    except (TrainingError, ValueError, OSError) as exc:
         progress.close()
         return fail(str(exc), 1)
     if rank0:
