@@ -52,9 +52,9 @@ class DivergenceGuard:
 
     def describe(self, loss: float) -> str:
         if loss > DIVERGE_ABSOLUTE:
-            return f"the loss grew to {loss:.4g} (above {DIVERGE_ABSOLUTE:g})"
+            return f"the loss became {loss:.4g} (above {DIVERGE_ABSOLUTE:g})"
         start = f" ({self.reference:.4g})" if self.reference is not None else ""
-        return f"the loss grew to {loss:.4g}, more than {DIVERGE_FACTOR:g}x its start{start}"
+        return f"the loss became {loss:.4g}, more than {DIVERGE_FACTOR:g}x its start{start}"
 
 
 def fault_message(what: str, epoch: int, batch: int, lr: float,
