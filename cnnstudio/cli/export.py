@@ -45,50 +45,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.set_defaults(run=run)
 
 
-def inputs_of(args: argparse.Namespace) -> list[Path]:
-    """The files this export reads, which it must never overwrite."""
-    paths = [Path(args.target)]
-    if args.checkpoint is not None:
-        paths += [args.checkpoint, args.checkpoint / "model.safetensors"]
-    return paths
-
-
 def run(args: argparse.Namespace) -> int:
     from cnnstudio.compiler.errors import ExportError
     from cnnstudio.compiler.exporting import check_destination
 
+    inputs = [Path(args.target)] + ([args.checkpoint, args.checkpoint / "model.safetensors"]
+                                    if args.checkpoint is not None else [])
     try:  # before anything is compiled or loaded
-        check_destination(args.format, args.out, inputs_of(args), args.overwrite)
+        check_destination(args.format, args.out, inputs, args.overwrite)
     except ExportError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     project = open_target(args)
     if project is None:
         return 2
-    import torch
+    from cnnstudio.compiler import CompileError, ExportVerificationError
+    from cnnstudio.compiler.exporting import export_project
 
-    from cnnstudio.compiler import CompileError, ExportVerificationError, build_model
-    from cnnstudio.compiler.exporting import export
-    from cnnstudio.compiler.weights import load_weights
-
-    torch.manual_seed(args.seed)
     try:
-        model = build_model(project.graph)
+        report, weights = export_project(
+            project, args.format, args.out, checkpoint=args.checkpoint, seed=args.seed,
+            opset=args.opset, protect=[Path(args.target)], overwrite=args.overwrite)
     except CompileError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 1
-    if args.checkpoint is not None:
-        try:
-            used = load_weights(model, args.checkpoint)
-        except (OSError, ValueError) as exc:
-            print(f"error: cannot load the checkpoint: {one_line(str(exc))}", file=sys.stderr)
-            return 2
-        print(f"weights: {used}")
-    else:
-        print(f"weights: freshly initialised (seed {args.seed})")
-    try:
-        report = export(model, args.format, args.out, project, args.opset,
-                        protect=inputs_of(args), overwrite=args.overwrite)
     except ExportVerificationError as exc:
         if exc.report is not None:
             print("\n".join(exc.report.lines()))
@@ -98,5 +78,6 @@ def run(args: argparse.Namespace) -> int:
     except ExportError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    print(weights)
     print("\n".join(report.lines()))
     return 0

@@ -89,6 +89,36 @@ def export(model: nn.Module, fmt: str, out: str | Path, project: Project | None 
     return _moved(report, staging, folder)
 
 
+def export_project(project: Project, fmt: str, out: str | Path, *,
+                   checkpoint: str | Path | None = None, seed: int = 0, opset: int | None = None,
+                   protect: Iterable[str | Path] = (), overwrite: bool = False
+                   ) -> tuple[ExportReport, str]:
+    """Compile ``project``, load ``checkpoint`` (or seed fresh weights), export and verify.
+
+    The CLI and the app both call this. Returns the report and a line saying which weights
+    were exported. The destination is checked before anything is compiled.
+    """
+    import torch
+
+    from cnnstudio.compiler.to_torch import build_model
+    from cnnstudio.compiler.weights import load_weights
+
+    protect = [*protect, *([checkpoint, Path(checkpoint) / "model.safetensors"]
+                           if checkpoint is not None else [])]
+    check_destination(fmt, out, protect, overwrite)
+    torch.manual_seed(seed)
+    model = build_model(project.graph)
+    if checkpoint is not None:
+        try:
+            weights = f"weights: {load_weights(model, checkpoint)}"
+        except (OSError, ValueError) as exc:
+            raise ExportError(f"cannot load the checkpoint {checkpoint}: {exc}") from exc
+    else:
+        weights = f"weights: freshly initialised (seed {seed})"
+    report = export(model, fmt, out, project, opset, protect=protect, overwrite=overwrite)
+    return report, weights
+
+
 def _moved(report: ExportReport, staging: Path, folder: Path) -> ExportReport:
     """The report with the staging folder's paths replaced by the destination's."""
     def fix(text: str) -> str:
