@@ -44,8 +44,6 @@ ACTIVATIONS: dict[str, tuple[Callable[..., torch.Tensor], dict[str, Any]]] = {
     "softmax": (F.softmax, {"dim": 1}),
 }
 
-MERGES = {"Add": "add", "Concat": "concat", "Multiply": "multiply"}
-
 
 @dataclass
 class Step:
@@ -154,17 +152,18 @@ def lower(node: Node, shapes: list[Shape], attr: str, inputs: list[str],
     kind = node.kind
     if kind == "Input":
         return step
-    if kind in MERGES:
-        step.merge = MERGES[kind]
+    spec = node.spec
+    if spec.merge:
+        step.merge = spec.merge
         return step
     if kind == "Softmax" and drop_softmax:
         return step
     shape = shapes[0]
     c = shape[0]
     hw = (shape[1], shape[2]) if len(shape) == 3 else (0, 0)
-    if kind in ("Conv2d", "DepthwiseConv2d", "SeparableConv2d"):
+    if spec.conv:
         step.module, step.pad = _conv(node, c, hw)
-    elif kind in ("MaxPool2d", "AvgPool2d", "MinPool2d"):
+    elif spec.window_pool:
         step.module, step.pad, step.pad_value = _pool(node, hw)
     elif kind == "Dense":
         step.module = nn.Linear(c, p["units"], bias=p["bias"])

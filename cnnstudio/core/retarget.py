@@ -6,10 +6,6 @@ from cnnstudio.core.graph import Graph, Node
 from cnnstudio.core.layers import Shape
 from cnnstudio.core.shapes import analyse
 
-#: kinds a classifier head may end with after its last weighted layer
-_PASS = {"Softmax", "Dropout", "Identity", "Flatten", "GlobalAvgPool", "GlobalMaxPool",
-         "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "Sigmoid"}
-
 
 def set_input_shape(graph: Graph, shape: Shape) -> None:
     inputs = [n for n in graph.nodes.values() if n.kind == "Input"]
@@ -21,13 +17,14 @@ def set_input_shape(graph: Graph, shape: Shape) -> None:
 
 
 def classifier_node(graph: Graph) -> Node | None:
-    """The last Dense (or 1x1 Conv2d classifier) before the output, walking back."""
+    """The last node with a ``classifier_param`` (Dense, or a 1x1 Conv2d classifier) before
+    the output, walking back through kinds declared ``after_classifier``."""
     out = analyse(graph).output_id
     while out is not None:
         node = graph.nodes[out]
-        if node.kind in ("Dense", "Conv2d"):
+        if node.spec.classifier_param:
             return node
-        if node.kind not in _PASS:
+        if not node.spec.after_classifier:
             return None
         edges = graph.inputs_of(out)
         out = edges[0].src if edges and edges[0] else None
@@ -38,4 +35,4 @@ def set_num_classes(graph: Graph, n: int) -> None:
     node = classifier_node(graph)
     if node is None:
         raise ValueError("cannot find the classifier (a Dense or Conv2d node before the output)")
-    graph.set_param(node.id, "units" if node.kind == "Dense" else "filters", n)
+    graph.set_param(node.id, node.spec.classifier_param, n)

@@ -35,8 +35,10 @@ def kitchen_sink(h: int = 15, w: int = 13) -> Graph:
     x = b.add("AvgPool2d", x, name="avg_ceil", kernel=2, stride=2, ceil_mode=True,
               count_include_pad=False)
     x = b.add("Cropping2d", x, name="crop", cropping=(0, 1, 1, 0)) if h > 12 else x
-    for kind in ("Hardswish", "ELU", "LeakyReLU", "Tanh", "Dropout2d"):
+    for kind in ("Hardswish", "ELU", "LeakyReLU", "Tanh", "Dropout2d", "ReLU", "ReLU6", "GELU",
+                 "SiLU", "Hardsigmoid", "Identity"):
         x = b.add(kind, x, name=kind.lower())
+    x = b.add("AdaptiveMaxPool2d", x, name="adapt_max", output_size=3)
     x = b.add("AdaptiveAvgPool2d", x, name="adapt", output_size=2)
     x = b.add("Flatten", x, name="flatten")
     x = b.add("Dropout", x, name="drop", rate=0.3)

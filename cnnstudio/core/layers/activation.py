@@ -16,12 +16,13 @@ def softmax(shapes: list[Shape], p: Mapping[str, Any]) -> Result:
     return Result(shapes[0], explanation=[f"probabilities over the {shapes[0][0]} channels"])
 
 
-def _act(kind: str, help: str, *params: ParamSpec) -> LayerSpec:
-    return LayerSpec(kind, "Activation", help, same_shape, tuple(params), prefix=kind.lower())
+def _act(kind: str, help: str, *params: ParamSpec, after_classifier: bool = False) -> LayerSpec:
+    return LayerSpec(kind, "Activation", help, same_shape, tuple(params), prefix=kind.lower(),
+                     after_classifier=after_classifier)
 
 
 SPECS = [
-    _act("ReLU", "max(0, x)"),
+    _act("ReLU", "max(0, x)", after_classifier=True),
     _act("ReLU6", "min(max(0, x), 6) (MobileNet)"),
     _act("LeakyReLU", "x, or slope * x below zero",
          ParamSpec("negative_slope", "float", 0.01, "Slope below zero", 0.0, 10.0)),
@@ -33,9 +34,9 @@ SPECS = [
     _act("SiLU", "x * sigmoid(x), also called swish (EfficientNet)"),
     _act("Hardswish", "x * relu6(x + 3) / 6 (MobileNetV3)"),
     _act("Hardsigmoid", "relu6(x + 3) / 6 (MobileNetV3)"),
-    _act("Sigmoid", "1 / (1 + exp(-x))"),
+    _act("Sigmoid", "1 / (1 + exp(-x))", after_classifier=True),
     _act("Tanh", "hyperbolic tangent (LeNet-5)"),
     LayerSpec("Softmax", "Activation",
               "Probabilities over the channels; training works on the logits before it",
-              softmax, prefix="softmax"),
+              softmax, prefix="softmax", after_classifier=True),
 ]

@@ -94,12 +94,12 @@ SPECS = [
          ParamSpec("groups", "int", 1, "Split channels into groups (groups = channels: depthwise)",
                    1, MAX_SIZE),
          BIAS, ACTIVATION),
-        prefix="conv", has_weights=True,
+        prefix="conv", has_weights=True, conv=True, classifier_param="filters",
     ),
     LayerSpec(
         "DepthwiseConv2d", "Convolution", "One filter per input channel (groups = channels)",
         depthwise, (KERNEL, STRIDE, PADDING, DILATION, MULTIPLIER, BIAS, ACTIVATION),
-        prefix="dwconv", has_weights=True,
+        prefix="dwconv", has_weights=True, conv=True,
     ),
     LayerSpec(
         "SeparableConv2d", "Convolution",
@@ -107,6 +107,6 @@ SPECS = [
         separable,
         (FILTERS, KERNEL, STRIDE, PADDING, DILATION, MULTIPLIER,
          ParamSpec("bias", "bool", True, "Learn a bias in the pointwise step"), ACTIVATION),
-        prefix="sepconv", has_weights=True,
+        prefix="sepconv", has_weights=True, conv=True,
     ),
 ]

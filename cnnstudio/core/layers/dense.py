@@ -58,17 +58,17 @@ RATE = ParamSpec("rate", "float", 0.5, "Fraction dropped while training", 0.0, 1
 
 SPECS = [
     LayerSpec("Flatten", "Reshape", "Unroll a feature map into a vector", flatten,
-              prefix="flatten"),
+              prefix="flatten", after_classifier=True),
     LayerSpec(
         "Dense", "Dense", "Fully connected layer: every input to every unit", dense,
         (ParamSpec("units", "int", 128, "Number of output units", 1, MAX_SIZE * 16),
          ParamSpec("bias", "bool", True, "Learn an additive bias per unit"),
          ParamSpec("activation", "choice", "none", "Activation applied after the layer",
                    choices=ACTIVATIONS)),
-        prefix="dense", has_weights=True,
+        prefix="dense", has_weights=True, classifier_param="units",
     ),
     LayerSpec("Dropout", "Dropout", "Randomly zero values while training", dropout, (RATE,),
-              prefix="dropout"),
+              prefix="dropout", after_classifier=True),
     LayerSpec("Dropout2d", "Dropout", "Randomly zero whole channels while training", dropout2d,
               (RATE,), prefix="dropout2d"),
 ]

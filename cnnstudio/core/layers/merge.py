@@ -85,9 +85,9 @@ INPUTS = ParamSpec("inputs", "int", 2, "Number of input ports", 2, 64)
 
 SPECS = [
     LayerSpec("Add", "Merge", "Element-wise sum (residual / skip connections)", add, (INPUTS,),
-              inputs=-1, prefix="add"),
+              inputs=-1, prefix="add", merge="add"),
     LayerSpec("Concat", "Merge", "Join inputs along the channels (Inception, DenseNet)", concat,
-              (INPUTS,), inputs=-1, prefix="concat"),
+              (INPUTS,), inputs=-1, prefix="concat", merge="concat"),
     LayerSpec("Multiply", "Merge", "Element-wise product with broadcasting (squeeze-excitation)",
-              multiply, (INPUTS,), inputs=-1, prefix="multiply"),
+              multiply, (INPUTS,), inputs=-1, prefix="multiply", merge="multiply"),
 ]

@@ -59,7 +59,7 @@ SPECS = [
         inputs=0, prefix="input",
     ),
     LayerSpec("Identity", "Reshape", "Passes its input through (a placeholder)", identity,
-              prefix="identity"),
+              prefix="identity", after_classifier=True),
     LayerSpec("ZeroPad2d", "Reshape", "Add zero borders (top, bottom, left, right)", zeropad,
               (ParamSpec("padding", "pad4", 1, "Pixels: one value, (vertical, horizontal) or "
                          "(top, bottom, left, right)", 0, 4096),),

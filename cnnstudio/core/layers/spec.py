@@ -160,7 +160,17 @@ class LayerSpec:
     """A layer kind: parameters, input count, category, and its shape rule.
 
     ``inputs`` is the number of input ports; ``-1`` means the node's ``inputs`` parameter
-    sets it (merge nodes: Add, Concat, Multiply).
+    sets it (merge nodes: Add, Concat, Multiply). The flags below say what the back ends and
+    tools need to know about a kind, so that no list of kind names is kept anywhere else:
+
+    - ``conv``: a convolution; its weights are spatial kernels (lowered with the convolution
+      padding rules; the inspection shows the first one's kernels as filters).
+    - ``window_pool``: a pool over kernel / stride / padding windows.
+    - ``merge``: how a merge node joins its inputs (``add``, ``concat``, ``multiply``).
+    - ``classifier_param``: the parameter that sets the number of classes when the node is
+      a network's classifier (``units`` of Dense, ``filters`` of a 1x1 Conv2d).
+    - ``after_classifier``: may follow the classifier at the end of a network, keeping the
+      number of classes (retargeting walks back through it to find the classifier).
     """
 
     kind: str
@@ -171,6 +181,11 @@ class LayerSpec:
     inputs: int = 1
     prefix: str = ""
     has_weights: bool = False
+    conv: bool = False
+    window_pool: bool = False
+    merge: str = ""
+    classifier_param: str = ""
+    after_classifier: bool = False
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:

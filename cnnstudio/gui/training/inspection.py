@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from cnnstudio.core.graph import Graph
+from cnnstudio.core.layers import LAYERS
 from cnnstudio.core.shapes import analyse
 
 MAX_TILES = 64
-CONV_KINDS = ("Conv2d", "DepthwiseConv2d", "SeparableConv2d")
 MAX_IMAGES = 2000  # test images decoded for inspection when the data is streamed
 
 
@@ -146,7 +146,7 @@ class RunInspector:
         info = compile_info(self.model)
         modules = dict(self.model.named_children())
         for name, kind in info.kinds.items():
-            if kind in CONV_KINDS:
+            if LAYERS[kind].conv:
                 module = modules[info.attrs[name]]
                 conv = module.get_submodule("depthwise") if kind == "SeparableConv2d" \
                     else module
