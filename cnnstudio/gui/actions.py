@@ -29,6 +29,7 @@ class Actions:
         a("open", "&Open...", w.open_dialog, Key.Open)
         a("save", "&Save", w.save, Key.Save)
         a("save_as", "Save &As...", w.save_as, "Ctrl+Shift+S")
+        a("export", "&Export...", w.open_export_dialog, "Ctrl+E")
         a("quit", "&Quit", w.close, "Ctrl+Q")
         self.undo = w.undo_group.createUndoAction(w, "&Undo")
         self.undo.setShortcut(QKeySequence("Ctrl+Z"))
@@ -95,6 +96,8 @@ class Actions:
         f.addSeparator()
         for n in ("save", "save_as"):
             f.addAction(self.all[n])
+        f.addSeparator()
+        f.addAction(self.all["export"])
         f.addSeparator()
         f.addAction(self.all["quit"])
         e = bar.addMenu("&Edit")

@@ -43,6 +43,24 @@ class FileOps(_Base):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
+    def open_export_dialog(self, prefer_run: bool = False) -> None:
+        """File > Export: the open design (fresh weights) or the training dock's run."""
+        from cnnstudio.gui.export_dialog import ExportDialog, ExportSource, run_sources
+
+        assert self.doc is not None
+        folder = self.doc.path.parent if self.doc.path else None
+        sources = [ExportSource("Open design (untrained, seed 0)", self.doc.to_project(),
+                                None, folder)]
+        run_dir = self.training.run_dir
+        try:
+            runs = run_sources(run_dir) if run_dir is not None else []
+        except ProjectFileError as exc:
+            QMessageBox.warning(self, "Cannot export the run", str(exc))
+            runs = []
+        sources = runs + sources if prefer_run else sources + runs
+        self.export_window = ExportDialog(sources, self)
+        self.export_window.open()
+
     def new_document(self) -> None:
         if self.maybe_save():
             self.set_document(Document())

@@ -8,6 +8,7 @@ panels, which follow it from then on. File operations live in ``file_ops.FileOps
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QSettings, Qt, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoGroup
@@ -35,6 +36,9 @@ from cnnstudio.gui.panels.palette import Palette
 from cnnstudio.gui.panels.summary import SummaryPanel
 from cnnstudio.gui.theme import app_icon, apply_theme, current_theme
 from cnnstudio.gui.training import add_training_dock
+
+if TYPE_CHECKING:
+    from cnnstudio.gui.export_dialog import ExportDialog
 
 
 class MainWindow(FileOps, QMainWindow):
@@ -70,6 +74,7 @@ class MainWindow(FileOps, QMainWindow):
             self.actions.docks_menu.addAction(dock.toggleViewAction())
         self.actions["dark"].setChecked(current_theme() == "dark")
         self.training = add_training_dock(self)
+        self.export_window: ExportDialog | None = None
         self.autosaver = AutoSaver(recovery_dir or default_recovery_dir(), autosave_ms, self)
         self.palette.kindActivated.connect(self.add_kind_at_centre)
         self.scene.selectionChanged.connect(self._selection_changed)
@@ -127,6 +132,8 @@ class MainWindow(FileOps, QMainWindow):
             return
         self.autosaver.shutdown()
         self.training.shutdown()
+        if self.export_window is not None:
+            self.export_window.shutdown()
         self.release_clipboard()
         event.accept()
 

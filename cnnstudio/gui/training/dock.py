@@ -57,6 +57,7 @@ def add_training_dock(w: MainWindow) -> TrainingPanel:
     w.docks["training"] = dock
     w.actions.docks_menu.addAction(dock.toggleViewAction())
     panel.message.connect(w.show_message)
+    panel.exportRequested.connect(lambda: w.open_export_dialog(prefer_run=True))
 
     def show_panel() -> None:
         if tabifier is not None:

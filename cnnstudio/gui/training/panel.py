@@ -52,6 +52,7 @@ ERROR_TITLES = {
 class TrainingPanel(QWidget):
     runningChanged = Signal(bool)
     message = Signal(str)
+    exportRequested = Signal()  # the Export... button: export this run's checkpoints
 
     def __init__(self, document: Callable[[], Document | None],
                  settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -71,6 +72,10 @@ class TrainingPanel(QWidget):
         self.open_button = QPushButton("Open Run...")
         self.open_button.setToolTip("Show the results of an earlier run folder (also from "
                                     "'cnnstudio train')")
+        self.export_button = QPushButton("Export...")
+        self.export_button.setToolTip("Export this run's best or last checkpoint: ONNX, "
+                                      "TorchScript, safetensors or Python code")
+        self.export_button.clicked.connect(self.exportRequested)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.open_button.clicked.connect(self.open_run_dialog)
@@ -103,6 +108,7 @@ class TrainingPanel(QWidget):
         buttons.addWidget(self.stop_button)
         left_lay.addLayout(buttons)
         left_lay.addWidget(self.open_button)
+        left_lay.addWidget(self.export_button)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.tabs)
@@ -125,6 +131,8 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(on)
         self.form.setEnabled(not on)
         self.open_button.setEnabled(not on)
+        self.export_button.setEnabled(not on and self.run_dir is not None and (
+            self.run_dir / "checkpoints").is_dir())
         self.runningChanged.emit(on)
 
     def _refuse(self, title: str, text: str) -> None:
@@ -216,6 +224,7 @@ class TrainingPanel(QWidget):
             self._refuse("Cannot open the run", f"{run_dir}: {exc}")
             return False
         self.run_dir, self.result = run_dir, None
+        self._set_running(False)  # enables Export... for this run
         self.plots.clear()
         self.plots.add_history(history)
         self.plots.refresh()

@@ -96,10 +96,9 @@ class Worker(QObject):
 
 
 def _is_expected(exc: Exception) -> bool:
-    """Errors whose message is meant for the user as it is (no traceback needed)."""
-    from cnnstudio.training.errors import DatasetError, TrainingError
-
-    return isinstance(exc, (DatasetError, TrainingError, ValueError))
+    """Errors whose message is meant for the user as it is (no traceback needed): the
+    project's own error types and ValueErrors from its checks."""
+    return type(exc).__module__.startswith("cnnstudio.") or type(exc) is ValueError
 
 
 class TrainWorker(Worker):
