@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from cnnstudio.compiler.errors import ExportError, ExportVerificationError
+from cnnstudio.compiler.onnx_metadata import add_metadata
 from cnnstudio.compiler.to_torch import INPUT_NAME, compile_info
 from cnnstudio.compiler.verify import ExportReport, compare, file_size, on_cpu
 
@@ -135,8 +136,12 @@ def written_opset(path: str | Path) -> int | None:
 
 
 def export_onnx(model: nn.Module, path: str | Path, *, opset: int | None = None,
-                verify: bool = True, allow_legacy: bool = True) -> ExportReport:
+                verify: bool = True, allow_legacy: bool = True,
+                metadata: dict[str, str] | None = None) -> ExportReport:
     """Write ``model`` (made by ``build_model``) to ``path`` as ONNX and verify it.
+
+    ``metadata`` goes into the file's ``metadata_props`` (see onnx_metadata.py) before the
+    checker and onnxruntime see it.
 
     Raises ``ExportError`` for an opset outside ``supported_opsets()`` or when no exporter
     can write it, and ``ExportVerificationError`` when
@@ -167,6 +172,9 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int | None = None,
                 raise ExportError(f"both ONNX exporters failed: dynamo: {exc}; "
                                   f"legacy: {exc2}") from exc2
             report.exporter = "legacy (TorchScript-based)"
+        if metadata:
+            add_metadata(path, metadata)
+            report.checks.append(f"metadata: {', '.join(sorted(metadata))}")
         report.opset = written_opset(path)
         report.file_size = file_size(path)
         report.timings["export"] = time.perf_counter() - start

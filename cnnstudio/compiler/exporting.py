@@ -67,7 +67,7 @@ def check_destination(fmt: str, out: str | Path, protect: Iterable[str | Path] =
 
 def export(model: nn.Module, fmt: str, out: str | Path, project: Project | None = None,
            opset: int | None = None, *, protect: Iterable[str | Path] = (),
-           overwrite: bool = False) -> ExportReport:
+           overwrite: bool = False, metadata: dict[str, str] | None = None) -> ExportReport:
     """Export ``model`` (made by ``build_model``) as ``fmt`` to ``out``, verify it in a
     staging folder, then move the files into place (see the module docstring)."""
     files = check_destination(fmt, out, protect, overwrite)
@@ -77,7 +77,7 @@ def export(model: nn.Module, fmt: str, out: str | Path, project: Project | None 
     staging = Path(tempfile.mkdtemp(prefix=".cnnstudio-export-", dir=folder))
     try:
         staged_out = staging / files[0].name if fmt != "python" else staging
-        report = _export(model, fmt, staged_out, project, opset)
+        report = _export(model, fmt, staged_out, project, opset, metadata)
         for f in files:
             os.replace(staging / f.name, f)
     except BaseException:
@@ -115,8 +115,24 @@ def export_project(project: Project, fmt: str, out: str | Path, *,
             raise ExportError(f"cannot load the checkpoint {checkpoint}: {exc}") from exc
     else:
         weights = f"weights: freshly initialised (seed {seed})"
-    report = export(model, fmt, out, project, opset, protect=protect, overwrite=overwrite)
+    report = export(model, fmt, out, project, opset, protect=protect, overwrite=overwrite,
+                    metadata=_metadata(model, project, checkpoint))
     return report, weights
+
+
+def _metadata(model: nn.Module, project: Project, checkpoint: str | Path | None
+              ) -> dict[str, str]:
+    """The ONNX metadata of this export (onnx_metadata.py): input, output, the run's
+    preprocessing when the checkpoint belongs to a run."""
+    from cnnstudio.compiler.onnx_metadata import metadata_for, run_preprocess
+    from cnnstudio.compiler.to_torch import INPUT_NAME, compile_info
+
+    info = compile_info(model)
+    last = info.steps[-1]
+    probabilities = not info.for_training and (last.activation == "softmax"
+                                               or last.kind == "Softmax")
+    return metadata_for(INPUT_NAME, tuple(info.input_shape), probabilities, project.name,
+                        run_preprocess(checkpoint))
 
 
 def _moved(report: ExportReport, staging: Path, folder: Path) -> ExportReport:
@@ -132,11 +148,11 @@ def _moved(report: ExportReport, staging: Path, folder: Path) -> ExportReport:
 
 
 def _export(model: nn.Module, fmt: str, out: Path, project: Project | None,
-            opset: int | None) -> ExportReport:
+            opset: int | None, metadata: dict[str, str] | None) -> ExportReport:
     if fmt == "onnx":
         from cnnstudio.compiler.export_onnx import export_onnx
 
-        return export_onnx(model, out, opset=opset)
+        return export_onnx(model, out, opset=opset, metadata=metadata)
     if fmt == "torchscript":
         from cnnstudio.compiler.export_torchscript import export_torchscript
 

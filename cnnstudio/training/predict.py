@@ -25,10 +25,6 @@ from cnnstudio.training.datasets import IMAGE_EXTENSIONS
 from cnnstudio.training.errors import DatasetError
 from cnnstudio.training.images import decode_image
 
-#: ONNX metadata keys (metadata_props) written by the ONNX export, read here
-ONNX_PREPROCESS_KEY = "cnnstudio.preprocess"
-ONNX_OUTPUT_KEY = "cnnstudio.output"
-
 
 class PredictError(ValueError):
     """A model or image that cannot be used for prediction; the message says why."""
@@ -89,6 +85,8 @@ def _from_run(run_dir: Path, checkpoint: str | None) -> Predictor:
 def _from_onnx(path: Path) -> Predictor:
     import onnxruntime as ort
 
+    from cnnstudio.compiler.onnx_metadata import PREPROCESS_KEY
+
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own types
@@ -96,11 +94,11 @@ def _from_onnx(path: Path) -> Predictor:
     meta = session.get_modelmeta().custom_metadata_map
     first = session.get_inputs()[0]
     notes: list[str] = []
-    if ONNX_PREPROCESS_KEY in meta:
+    if PREPROCESS_KEY in meta:
         try:
-            prep = Preprocess.from_dict(json.loads(meta[ONNX_PREPROCESS_KEY]))
+            prep = Preprocess.from_dict(json.loads(meta[PREPROCESS_KEY]))
         except (ValueError, TypeError, KeyError) as exc:
-            raise PredictError(f"{path}: unreadable {ONNX_PREPROCESS_KEY} metadata "
+            raise PredictError(f"{path}: unreadable {PREPROCESS_KEY} metadata "
                                f"({exc})") from exc
     else:
         dims = first.shape[1:]

@@ -119,3 +119,30 @@ def test_predict_errors_name_the_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["predict", str(broken), str(image)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "broken.onnx" in err[0]
+
+
+@needs_cifar
+def test_onnx_export_of_a_run_carries_its_preprocessing(run_dir: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    import onnx
+
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(run_dir / "project.cnnproj"), "--checkpoint",
+                 str(run_dir / "checkpoints" / "best.safetensors"), "--format", "onnx",
+                 "--out", str(out)]) == 0
+    assert "metadata: cnnstudio." in capsys.readouterr().out
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    prep = json.loads((run_dir / "config.json").read_text())["preprocess"]
+    assert json.loads(meta["cnnstudio.preprocess"]) == prep
+    assert json.loads(meta["cnnstudio.classes"]) == prep["classes"]
+    assert meta["cnnstudio.output"] == "probabilities"  # the design ends in softmax
+    assert json.loads(meta["cnnstudio.input"]) == {
+        "name": "x", "layout": "NCHW", "dtype": "float32", "shape": ["batch", 3, 32, 32]}
+    files = some_images()
+    from_onnx = predict(open_predictor(out), files, top_k=3)
+    from_run = predict(open_predictor(run_dir / "checkpoints" / "best.safetensors"), files, 3)
+    for a, b in zip(from_onnx, from_run, strict=True):
+        assert [t["class"] for t in a["top"]] == [t["class"] for t in b["top"]]
+        np.testing.assert_allclose([t["probability"] for t in a["top"]],
+                                   [t["probability"] for t in b["top"]], rtol=1e-4, atol=1e-6)
