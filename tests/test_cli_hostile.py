@@ -70,6 +70,23 @@ CASES: dict[str, Case] = {
          "--out", str(write(t / "file.txt", "x") / "sub" / "m.pt")], 1,
         "not a folder"),
     "evaluate a non-run": lambda t: (["evaluate", str(t)], 2, "not a run folder"),
+    "truncated checkpoint": lambda t: (
+        ["export", "lenet5", "--format", "onnx", "--out", str(t / "m.onnx"), "--checkpoint",
+         str(write(t / "w.safetensors", (10**12).to_bytes(8, "little") + b"{}"))], 2,
+        "w.safetensors: truncated or corrupt"),
+    "device as checkpoint": lambda t: (
+        ["export", "lenet5", "--format", "onnx", "--out", str(t / "m.onnx"), "--checkpoint",
+         "/dev/zero"], 2, "not a regular file"),
+    "opset out of range": lambda t: (
+        ["export", "lenet5", "--format", "onnx", "--out", str(t / "m.onnx"), "--opset", "999"],
+        2, "opset 999"),
+    "project is a device": lambda t: (["summary", "/dev/zero"], 2, "/dev/zero"),
+    "predict with a broken model": lambda t: (
+        ["predict", str(write(t / "m.onnx", b"junk")), str(write(t / "a.png", b"junk"))], 1,
+        "m.onnx"),
+    "predict a missing image": lambda t: (["predict", str(t), str(t / "no.png")], 1, "no.png"),
+    "top-k out of range": lambda t: (["predict", str(t), "x.png", "--top-k", "0"], 2,
+                                     "--top-k"),
 }
 
 

@@ -19,6 +19,7 @@ from torch import nn
 
 from cnnstudio.compiler.to_torch import build_model, compile_info
 from cnnstudio.core.graph import Graph
+from cnnstudio.core.limits import InputLimitError, safetensors_header
 
 #: the file names a checkpoint folder may hold, in order of preference
 CHECKPOINT_FILES = ("model.safetensors", "best.safetensors", "last.safetensors")
@@ -88,6 +89,8 @@ def weights_file(path: str | Path) -> Path:
                 if (folder / name).is_file():
                     return folder / name
         raise FileNotFoundError(f"{path}: no {' / '.join(CHECKPOINT_FILES)} in this folder")
+    if path.exists():  # a device, a pipe, a socket: safetensors_header says which
+        return path
     raise FileNotFoundError(f"{path}: no such file or folder")
 
 
@@ -95,6 +98,10 @@ def load_weights(model: nn.Module, path: str | Path) -> Path:
     """Load safetensors weights into ``model`` (keys and shapes must all match);
     returns the file read. ``ValueError`` names missing, unexpected or misshapen keys."""
     file = weights_file(path)
+    try:
+        safetensors_header(file)  # checked before a tensor is allocated
+    except InputLimitError as exc:
+        raise ValueError(f"{file}: {exc}") from None
     tensors = load_file(str(file))
     own = model.state_dict()
     missing = sorted(set(own) - set(tensors))

@@ -10,9 +10,11 @@ would exhaust a desktop machine. Pure Python: the core imports no torch and no Q
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 #: A project file (JSON). The biggest example project is a few hundred KB.
 MAX_PROJECT_BYTES = 64 * 2**20
@@ -87,3 +89,35 @@ def is_inside(path: Path, root: Path) -> bool:
         return path.resolve().is_relative_to(root.resolve())
     except (OSError, RuntimeError):  # a symlink loop resolves nowhere
         return False
+
+
+def safetensors_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON header of a safetensors file, checked before any tensor is read: a regular
+    file, a header within ``MAX_SAFETENSORS_HEADER_BYTES`` and the file, a JSON object whose
+    tensors all lie inside the file. ``InputLimitError`` says what is wrong (without the path);
+    ``OSError`` is left to the caller."""
+    size = regular_file_size(path)
+    with open(path, "rb") as f:
+        prefix = f.read(8)
+        if len(prefix) < 8:
+            raise InputLimitError(f"truncated ({size} bytes, no safetensors header)")
+        length = int.from_bytes(prefix, "little")
+        if length > MAX_SAFETENSORS_HEADER_BYTES or 8 + length > size:
+            raise InputLimitError(f"truncated or corrupt (its header claims {length:,} bytes, "
+                                  f"the file has {size:,})")
+        raw = f.read(length)
+    try:
+        header = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise InputLimitError(f"corrupt safetensors header ({e})") from None
+    if not isinstance(header, dict):
+        raise InputLimitError("corrupt safetensors header (not a JSON object)")
+    data = size - 8 - length
+    for key, entry in header.items():
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if key != "__metadata__" and (not isinstance(offsets, list) or len(offsets) != 2
+                                      or not all(isinstance(o, int) for o in offsets)
+                                      or not 0 <= offsets[0] <= offsets[1] <= data):
+            raise InputLimitError(f"truncated or corrupt (tensor '{key}' lies past the "
+                                  f"{data:,} bytes of data)")
+    return header

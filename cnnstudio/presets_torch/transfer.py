@@ -27,6 +27,12 @@ from torch import nn
 from cnnstudio.compiler import attribute_names, build_model, compile_info
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.layers import Shape, get_layer
+from cnnstudio.core.limits import (
+    MAX_ARRAY_BYTES,
+    InputLimitError,
+    regular_file_size,
+    safetensors_header,
+)
 from cnnstudio.core.presets import build_preset
 from cnnstudio.core.retarget import classifier_node, set_num_classes
 from cnnstudio.presets_torch.mapping import TORCHVISION_PRESETS, MappingError, mapped_tensors
@@ -73,7 +79,18 @@ def load_state_file(path: str | Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise FileNotFoundError(f"no weights file at {path}")
     if path.suffix == ".safetensors":
+        try:
+            safetensors_header(path)  # checked before a tensor is allocated
+        except InputLimitError as exc:
+            raise ValueError(f"{path}: {exc}") from None
         return load_file(str(path))
+    try:
+        size = regular_file_size(path)
+    except InputLimitError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    if size > MAX_ARRAY_BYTES:
+        raise ValueError(f"{path}: {size:,} bytes, over the {MAX_ARRAY_BYTES:,}-byte limit for "
+                         "a weights file")
     data = torch.load(path, map_location="cpu", weights_only=True)
     for key in ("state_dict", "model"):
         if isinstance(data, dict) and isinstance(data.get(key), dict):

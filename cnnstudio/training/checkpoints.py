@@ -23,10 +23,9 @@ from safetensors.torch import load_file, save_file
 
 from cnnstudio.core.limits import (
     MAX_JSON_BYTES,
-    MAX_SAFETENSORS_HEADER_BYTES,
     InputLimitError,
     read_capped,
-    regular_file_size,
+    safetensors_header,
 )
 from cnnstudio.training.errors import CheckpointError
 from cnnstudio.training.files import write_atomic, write_json_atomic
@@ -57,38 +56,17 @@ def check_safetensors(path: str | Path) -> dict[str, Any]:
     """The JSON header of a safetensors file, checked against the file's size.
 
     Raises one ``CheckpointError`` naming the file when it is not a regular file, is truncated,
-    or its header is too large, not JSON or points past the end of the file.
+    or its header is too large, not JSON or points past the end of the file
+    (``core.limits.safetensors_header``).
     """
-    path = Path(path)
     try:
-        size = regular_file_size(path)
-        with open(path, "rb") as f:
-            prefix = f.read(8)
-            if len(prefix) < 8:
-                raise CheckpointError(f"{path}: truncated ({size} bytes, no safetensors header); "
-                                      f"{_REDO}")
-            length = int.from_bytes(prefix, "little")
-            if length > MAX_SAFETENSORS_HEADER_BYTES or 8 + length > size:
-                raise CheckpointError(f"{path}: truncated or corrupt (its header claims "
-                                      f"{length:,} bytes, the file has {size:,}); {_REDO}")
-            header = json.loads(f.read(length))
-    except (InputLimitError, OSError) as e:
+        return safetensors_header(path)
+    except OSError as e:
         raise CheckpointError(f"{path}: cannot read the checkpoint: {e}") from None
-    except (ValueError, RecursionError) as e:
-        if isinstance(e, CheckpointError):
-            raise
-        raise CheckpointError(f"{path}: corrupt safetensors header ({e}); {_REDO}") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path}: corrupt safetensors header (not a JSON object); {_REDO}")
-    data = size - 8 - length
-    for key, entry in header.items():
-        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
-        if key != "__metadata__" and (not isinstance(offsets, list) or len(offsets) != 2
-                                      or not all(isinstance(o, int) for o in offsets)
-                                      or not 0 <= offsets[0] <= offsets[1] <= data):
-            raise CheckpointError(f"{path}: truncated or corrupt (tensor '{key}' lies past the "
-                                  f"{data:,} bytes of data); {_REDO}")
-    return header
+    except InputLimitError as e:
+        if str(e).startswith("it is "):  # not a regular file
+            raise CheckpointError(f"{path}: cannot read the checkpoint: {e}") from None
+        raise CheckpointError(f"{path}: {e}; {_REDO}") from None
 
 
 def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
