@@ -2,7 +2,9 @@
 
 Canvas actions (Delete, Copy, Paste, Duplicate, Select all, F to fit) are scoped to the
 canvas (``WidgetWithChildrenShortcut``) so the same keys still edit text in the inspector
-and the search boxes; file and undo actions work window-wide. Menus that list changing
+and the search boxes; file and undo actions work window-wide. Freeze / Unfreeze (Edit menu
+and the canvas context menu) apply to the selected weighted nodes and to those in selected
+groups, as one undo step. Menus that list changing
 things (Open Recent, Examples, Presets) are filled when they open.
 """
 
@@ -45,6 +47,8 @@ class Actions:
         a("collapse", "&Collapse Group", w.collapse_selection, None, canvas)
         a("expand", "&Expand Group", w.expand_selection, "Ctrl+Shift+G", canvas)
         a("ungroup", "&Ungroup", w.ungroup_selection, None, canvas)
+        a("freeze", "&Freeze", lambda: self.set_trainable(False), None, canvas)
+        a("unfreeze", "Un&freeze", lambda: self.set_trainable(True), None, canvas)
         a("collapse_all", "Collapse All Groups", w.collapse_all)
         a("expand_all", "Expand All Groups", w.expand_all)
         a("quick_add", "Add Node...\tTab", w.view.open_quick_add)
@@ -63,11 +67,22 @@ class Actions:
             w.view.addAction(self.all[name])
         w.view.context_actions = [self.all[n] if n else None for n in (
             "duplicate", "copy", "paste", "delete", "", "group", "collapse", "expand",
-            "ungroup", "", "layout", "fit")]
+            "ungroup", "", "freeze", "unfreeze", "", "layout", "fit")]
         self._menus()
 
     def __getitem__(self, name: str) -> QAction:
         return self.all[name]
+
+    def set_trainable(self, trainable: bool) -> None:
+        """Freeze / Unfreeze: the selected weighted nodes and those inside selected groups."""
+        w = self.w
+        if w.doc is None:
+            return
+        changed = w.doc.set_trainable_nodes(w.scene.selected_node_ids(), trainable)
+        verb = "Unfroze" if trainable else "Froze"
+        w.show_message(f"{verb} {len(changed)} node{'s' * (len(changed) != 1)}" if changed
+                       else f"Nothing to {'unfreeze' if trainable else 'freeze'}: select "
+                       "nodes with weights (or groups holding them)")
 
     def _add(self, name: str, text: str, slot: Callable[..., object],
              keys: object = None, context: Qt.ShortcutContext | None = None) -> QAction:
@@ -105,6 +120,9 @@ class Actions:
         e.addAction(self.redo)
         e.addSeparator()
         for n in ("copy", "paste", "duplicate", "delete", "select_all"):
+            e.addAction(self.all[n])
+        e.addSeparator()
+        for n in ("freeze", "unfreeze"):
             e.addAction(self.all[n])
         e.addSeparator()
         e.addAction(self.all["quick_add"])

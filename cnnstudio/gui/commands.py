@@ -117,14 +117,18 @@ class Rename:
 
 
 class SetTrainable:
+    """Freeze (``trainable`` False) or unfreeze a node; undo restores its previous flag."""
+
     def __init__(self, graph: Graph, node_id: str, trainable: bool) -> None:
         self.graph, self.node_id, self.trainable = graph, node_id, trainable
+        self.old = True
 
     def do(self) -> None:
+        self.old = self.graph.node(self.node_id).trainable
         self.graph.set_trainable(self.node_id, self.trainable)
 
     def undo(self) -> None:
-        self.graph.set_trainable(self.node_id, not self.trainable)
+        self.graph.set_trainable(self.node_id, self.old)
 
 
 class SetGroup:

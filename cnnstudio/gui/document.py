@@ -215,10 +215,26 @@ class Document(QObject):
                 ed.apply(Rename(self.graph, node_id, name))
 
     def set_trainable(self, node_id: str, trainable: bool) -> None:
-        node = self.graph.node(node_id)
-        if node.trainable != trainable:
-            with self.edit(f"{'Unfreeze' if trainable else 'Freeze'} {node.name}") as ed:
-                ed.apply(SetTrainable(self.graph, node_id, trainable))
+        """Freeze or unfreeze one node (the inspector's Trainable checkbox)."""
+        self.graph.node(node_id)  # an unknown id raises the core's error
+        self.set_trainable_nodes([node_id], trainable)
+
+    def weighted_nodes(self, node_ids: Iterable[str]) -> list[str]:
+        """The given nodes that have weights to train (as ``presets_torch.weighted_nodes``)."""
+        return [nid for nid in dict.fromkeys(node_ids)
+                if nid in self.graph.nodes and self.graph.nodes[nid].spec.has_weights]
+
+    def set_trainable_nodes(self, node_ids: Iterable[str], trainable: bool) -> list[str]:
+        """Freeze or unfreeze the weighted nodes among ``node_ids`` as one undo step; returns
+        the ids whose flag changed."""
+        ids = [nid for nid in self.weighted_nodes(node_ids)
+               if self.graph.nodes[nid].trainable != trainable]
+        if ids:
+            what = self.graph.nodes[ids[0]].name if len(ids) == 1 else f"{len(ids)} nodes"
+            with self.edit(f"{'Unfreeze' if trainable else 'Freeze'} {what}") as ed:
+                for nid in ids:
+                    ed.apply(SetTrainable(self.graph, nid, trainable))
+        return ids
 
     def move_nodes(self, positions: dict[str, Position], text: str = "Move") -> None:
         moves = {nid: (self.graph.node(nid).position, (float(x), float(y)))

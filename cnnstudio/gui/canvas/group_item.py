@@ -4,7 +4,9 @@ Collapsing is view state: the member ``NodeItem``s are hidden, edges inside the 
 hidden, and edges that cross the group's border end on this item's outer ports (one input
 port per member input fed from outside, one output port per member feeding outside). The
 graph itself never changes, so connections survive collapse and expand. Moving the item
-moves every member by the same offset (one undoable move). Double-click expands it.
+moves every member by the same offset (one undoable move). Double-click expands it. When
+some weighted members are frozen the detail line starts with "n of m frozen" and the frozen
+badge shows (outlined while only some are); all of them frozen hatches the box like a node.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ class GroupItem(QGraphicsItem):
         super().__init__()
         self.name = name
         self._on_moved, self._snap, self._on_expand = on_moved, snap, on_expand
-        self.badge = setup_box(self)
+        self.badge, self.frozen_badge = setup_box(self)
+        #: frozen members, weighted members; ``frozen`` when every weighted member is
+        self.frozen_count = self.weighted_count = 0
+        self.frozen = False
         self.members: list[str] = []
         self.inputs: dict[tuple[str, int], PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
@@ -61,12 +66,25 @@ class GroupItem(QGraphicsItem):
         self.setPos(centre)
 
     def set_summary(self, detail: str, shape_text: str, count_text: str,
-                    issues: list[Issue]) -> None:
+                    issues: list[Issue], frozen: tuple[int, int] = (0, 0)) -> None:
+        """Show the members' summary; ``frozen`` is (frozen, weighted) member counts."""
+        self.frozen_count, self.weighted_count = frozen
+        self.frozen = 0 < self.weighted_count == self.frozen_count
+        if self.frozen_count:
+            detail = f"{self.frozen_text} \u00b7 {detail}"
         self.detail, self.shape_text, self.count_text = detail, shape_text, count_text
         self.issues = issues
         self.badge.show_issues(issues)
+        self.frozen_badge.set_counts(*frozen)
         self.setToolTip(f"Group {self.name}: {detail}\nDouble-click to expand.")
         self.update()
+
+    @property
+    def frozen_text(self) -> str:
+        """'n of m frozen' (weighted members), or '' when none is frozen."""
+        if not self.frozen_count:
+            return ""
+        return f"{self.frozen_count} of {self.weighted_count} frozen"
 
     def input_anchor(self, dst: str, port: int) -> QPointF:
         item = self.inputs.get((dst, port))

@@ -1,5 +1,6 @@
 """A node on the canvas: title (name and kind), key parameters, output shape, parameter
-count, ports, and an error badge whose tooltip gives each issue's message, formula and fix.
+count, ports, an error badge whose tooltip gives each issue's message, formula and fix, and
+a frozen look (snowflake badge, hatched body) for a weighted node that is not trainable.
 
 The item mirrors one core ``Node`` (``sync``) and its ``NodeInfo`` (``set_info``); it never
 edits the graph. Painting is cached in device coordinates and simplified when zoomed far
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from cnnstudio.core.graph import Node
 from cnnstudio.core.layers import fmt_shape
 from cnnstudio.core.shapes import Issue, NodeInfo
+from cnnstudio.gui.canvas.frozen import FrozenBadge, paint_frozen_body
 from cnnstudio.gui.canvas.port_item import PortItem, paint_port
 from cnnstudio.gui.theme import canvas_colours, category_colour
 
@@ -121,15 +123,16 @@ class BadgeItem(QGraphicsItem):
             self.update()
 
 
-def setup_box(item: QGraphicsItem) -> BadgeItem:
-    """Flags, cache and stacking shared by node and group items; returns the error badge."""
+def setup_box(item: QGraphicsItem) -> tuple[BadgeItem, FrozenBadge]:
+    """Flags, cache and stacking shared by node and group items; returns the error badge and
+    the frozen badge."""
     flags = QGraphicsItem.GraphicsItemFlag
     item.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
     item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     item.setZValue(1)
     badge = BadgeItem(item)
     badge.setPos(WIDTH / 2 - 4, -HEIGHT / 2 + 4)
-    return badge
+    return badge, FrozenBadge(item, -WIDTH / 2 + 2, -HEIGHT / 2 + 2)
 
 
 class NodeItem(QGraphicsItem):
@@ -138,7 +141,9 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node.id
         self._on_moved, self._snap = on_moved, snap
-        self.badge = setup_box(self)
+        self.badge, self.frozen_badge = setup_box(self)
+        #: a weighted node whose parameters are not trained
+        self.frozen = False
         self.inputs: list[PortItem] = []
         self.output = PortItem(self, node.id, 0, True)
         self.output.setPos(0, HEIGHT / 2)
@@ -168,7 +173,10 @@ class NodeItem(QGraphicsItem):
             self.inputs.append(PortItem(self, node.id, len(self.inputs), False))
         for i, port in enumerate(self.inputs):
             port.setPos((i + 1) * WIDTH / (count + 1) - WIDTH / 2, -HEIGHT / 2)
-        self.setToolTip(f"{node.name} ({node.kind})\n{node.spec.help}")
+        self.frozen = node.spec.has_weights and not node.trainable
+        self.frozen_badge.set_counts(int(self.frozen), 1)
+        frozen = "\nFrozen: its parameters are not trained" if self.frozen else ""
+        self.setToolTip(f"{node.name} ({node.kind})\n{node.spec.help}{frozen}")
         self.update()
 
     def set_info(self, info: NodeInfo, issues: list[Issue]) -> None:
@@ -211,6 +219,7 @@ class BoxLike(Protocol):
     shape_text: str
     count_text: str
     issues: list[Issue]
+    frozen: bool
 
     def isSelected(self) -> bool: ...  # noqa: N802 (Qt's name)
 
@@ -219,7 +228,8 @@ def paint_box(item: BoxLike, painter: QPainter, option: QStyleOptionGraphicsItem
               colour: QColor, tag: str, detail: str, ports: list[PortItem],
               stacked: bool = False) -> None:
     """Draw a node box: coloured header (name, and ``tag`` on the right), a detail line, the
-    output shape and parameter count, and the ports; a plain box when zoomed far out.
+    output shape and parameter count, and the ports; a plain box when zoomed far out. A frozen
+    item has a hatched body and a washed-out header.
     ``stacked`` draws two offset outlines behind it (a collapsed group holds several nodes).
     """
     c = canvas_colours()
@@ -240,6 +250,9 @@ def paint_box(item: BoxLike, painter: QPainter, option: QStyleOptionGraphicsItem
         painter.drawRoundedRect(rect.translated(2, 2), 6, 6)
     painter.setPen(QPen(border, 2.5 if selected or errors else 1))
     painter.drawRoundedRect(rect, 6, 6)
+    if item.frozen:
+        paint_frozen_body(painter, rect)
+        colour = QColor.fromHsv(colour.hsvHue(), colour.hsvSaturation() // 3, colour.value())
     header = QRectF(rect.left(), rect.top(), WIDTH, HEADER)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(colour)

@@ -2,7 +2,8 @@
 
 ``set_document`` builds the items and subscribes to the graph's events (as
 orange-canvas-core's ``set_scheme`` does); each event updates only the items it concerns.
-Shapes, counts and error badges are re-read in ``refresh``, once per completed edit (the
+Frozen looks follow ``trainable_changed``. Shapes, counts and error badges (and a collapsed
+group's frozen count) are re-read in ``refresh``, once per completed edit (the
 document's ``changed``), and only for nodes whose ``NodeInfo`` the shape engine replaced.
 Gestures (``gestures.SceneGestures``) become document edits: a drag between ports asks
 ``Document.connect``, a finished drag of nodes becomes one undoable move. The scene never
@@ -94,7 +95,7 @@ class CanvasScene(SceneGestures, QGraphicsScene):
             if (item.x(), item.y()) != (x, y):
                 item.setPos(x, y)
             self._groups_dirty |= graph.nodes[nid].group in self.groups
-        elif t in ("param_changed", "node_renamed"):
+        elif t in ("param_changed", "node_renamed", "trainable_changed"):
             self.nodes[nid].sync(graph.nodes[nid])
             if ev.param == "inputs":
                 self._route_node_edges(nid)
@@ -236,6 +237,8 @@ class CanvasScene(SceneGestures, QGraphicsScene):
         for item in self.groups.values():
             kinds: dict[str, int] = {}
             params, issues = 0, []
+            weighted = [m for m in item.members if graph.nodes[m].spec.has_weights]
+            frozen = sum(1 for m in weighted if self.nodes[m].frozen)
             for m in item.members:
                 kinds[graph.nodes[m].kind] = kinds.get(graph.nodes[m].kind, 0) + 1
                 info = infos.get(m)
@@ -246,7 +249,8 @@ class CanvasScene(SceneGestures, QGraphicsScene):
             detail = f"{len(item.members)} nodes: " + ", ".join(
                 k if n == 1 else f"{n} {k}" for k, n in kinds.items())
             item.set_summary(detail, last.shape_text if last else "?",
-                             f"{format_count(params)} params" if params else "", issues)
+                             f"{format_count(params)} params" if params else "", issues,
+                             (frozen, len(weighted)))
 
     def _update_scene_rect(self) -> None:
         assert self.doc is not None

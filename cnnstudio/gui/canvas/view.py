@@ -4,6 +4,8 @@ rubber-band selection, fit to view, drops from the palette and the Tab quick-add
 A drop carries a layer kind under ``KIND_MIME``; the view turns it into
 ``Document.add_node`` at the drop point (snapped to the grid). Tab opens ``QuickAdd`` at the
 cursor; the chosen kind is added there, fed from the selected node when exactly one is.
+The context menu (``context_actions``: edit, groups, freeze / unfreeze, layout) applies to
+the selection; right-clicking an unselected node or group selects it first.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from cnnstudio.core.errors import GraphError
+from cnnstudio.gui.canvas.group_item import GroupItem
+from cnnstudio.gui.canvas.node_item import NodeItem
 from cnnstudio.gui.canvas.scene import GRID, CanvasScene
 from cnnstudio.gui.panels.quick_add import QuickAdd
 from cnnstudio.gui.theme import canvas_colours
@@ -210,13 +214,27 @@ class CanvasView(QGraphicsView):
         feed = selected[0] if len(selected) == 1 else None
         self.add_kind(kind, self._quick_pos, feed)
 
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+    def context_menu(self, pos: QPoint) -> QMenu | None:
+        """The canvas menu at viewport point ``pos``; right-clicking a node or group that is
+        not selected selects it alone first, so the menu's actions apply to it."""
         if not self.context_actions:
-            return
+            return None
+        item = self.itemAt(pos)
+        while item is not None and not isinstance(item, NodeItem | GroupItem):
+            item = item.parentItem()
+        if item is not None and not item.isSelected():
+            self.canvas.clearSelection()
+            item.setSelected(True)
         menu = QMenu(self)
         for action in self.context_actions:
             if action is None:
                 menu.addSeparator()
             else:
                 menu.addAction(action)  # type: ignore[call-overload]
-        menu.exec(event.globalPos())
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu(event.pos())
+        if menu is not None:
+            menu.exec(event.globalPos())
+            menu.deleteLater()

@@ -1,10 +1,12 @@
 """The inspector dock: the selected node's form, generated from its layer declaration.
 
-Name and trainable come first, then one ``ParamEditor`` per ``ParamSpec``. Every change is
-an undoable ``Document.set_param`` (or rename / set_trainable); a refused value shows the
-core's reason and the form snaps back to the graph's value. Below the form: the output
-shape and counts, the arithmetic (``NodeInfo.explanation``) and the node's issues, re-read
-after every edit (the document's ``changed``).
+Name and Trainable come first (the checkbox is the same undoable freeze / unfreeze as the
+canvas menu; disabled for a node without weights), then one ``ParamEditor`` per
+``ParamSpec``. Every change is an undoable ``Document.set_param`` (or rename /
+set_trainable); a refused value shows the core's reason and the form snaps back to the
+graph's value. Below the form: the output shape and counts, the arithmetic
+(``NodeInfo.explanation``) and the node's issues, re-read after every edit (the document's
+``changed``).
 """
 
 from __future__ import annotations
@@ -91,7 +93,10 @@ class Inspector(QScrollArea):
         self.name_edit.editingFinished.connect(self._rename)
         form.addRow("Name", self.name_edit)
         self.trainable = QCheckBox(body)
-        self.trainable.setToolTip("Unchecked: the node's parameters are frozen while training")
+        self.trainable.setEnabled(node.spec.has_weights)
+        self.trainable.setToolTip(
+            "Unchecked: the node is frozen (its parameters are not trained)"
+            if node.spec.has_weights else "This node has no parameters to train")
         self.trainable.toggled.connect(self._set_trainable)
         form.addRow("Trainable", self.trainable)
         for spec in node.spec.params:

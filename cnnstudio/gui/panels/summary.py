@@ -2,8 +2,10 @@
 
 ``SummaryModel`` wraps ``cnnstudio.core.summary.summary_dict`` of the document's analysis and
 is re-read after each burst of edits, off the edit path (a zero-delay timer; a model reset:
-the view only paints visible rows). Clicking a
-row emits ``nodeClicked(node_id)`` so the canvas can select that node.
+the view only paints visible rows). Each row shows its parameters and how many of them
+are trainable (a frozen node's row is tinted and reads "0 (frozen n)"); the totals line
+splits the parameters into trainable and frozen. Clicking a row emits
+``nodeClicked(node_id)`` so the canvas can select that node.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWid
 
 from cnnstudio.core.layers import fmt_shape
 from cnnstudio.core.summary import summary_dict
+from cnnstudio.gui.canvas.frozen import FROZEN_COLOUR
 from cnnstudio.gui.document import Document
 
-HEADERS = ("Layer (type)", "Output Shape", "Param #", "Mult-Adds")
+HEADERS = ("Layer (type)", "Output Shape", "Param #", "Trainable #", "Mult-Adds")
+PARAMS, TRAINABLE, MULT_ADDS = 2, 3, 4
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
 
@@ -68,14 +72,26 @@ class SummaryModel(QAbstractTableModel):
                 return f"{r['name']} ({r['type']})"
             if col == 1:
                 return fmt_shape(tuple(r["output_shape"])) if r["output_shape"] else "?"
-            return f"{r['params'] if col == 2 else r['mult_adds']:,}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 2:
+            if col == TRAINABLE and self.is_frozen(r):
+                return f"0 (frozen {r['params']:,})"
+            key = {PARAMS: "params", TRAINABLE: "trainable_params", MULT_ADDS: "mult_adds"}
+            return f"{r[key[col]]:,}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= PARAMS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and r["id"] in self.bad:
             return QColor("#d93025")
+        if role == Qt.ItemDataRole.ForegroundRole and self.is_frozen(r):
+            return QColor(FROZEN_COLOUR)
+        if role == Qt.ItemDataRole.ToolTipRole and self.is_frozen(r):
+            return "Frozen: its parameters are not trained"
         if role == Qt.ItemDataRole.UserRole:
             return r["id"]
         return None
+
+    @staticmethod
+    def is_frozen(row: dict[str, Any]) -> bool:
+        """A node with parameters, none of them trainable."""
+        return bool(row["params"]) and not row["trainable_params"]
 
     def row_of(self, node_id: str) -> int:
         for i, r in enumerate(self.rows):
@@ -134,7 +150,7 @@ class SummaryPanel(QWidget):
         self.totals.setText(
             f"Input {fmt_shape(tuple(shape)) if shape else '?'} &nbsp; "
             f"<b>Total params</b> {d['total_params']:,} "
-            f"(trainable {d['trainable_params']:,}, non-trainable "
+            f"(trainable {d['trainable_params']:,}, frozen "
             f"{d['non_trainable_params']:,}) &nbsp; <b>Mult-adds</b> "
             f"{d['total_mult_adds']:,} &nbsp; <b>{state}</b>")
 
