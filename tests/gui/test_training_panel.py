@@ -165,6 +165,7 @@ def test_a_missing_dataset_is_reported(
     wait_idle(qtbot, panel)
     assert panel.failure is not None and panel.failure[0] == "DatasetError"
     assert "nothing.npz" in dialogs.errors[0] and "Traceback" not in dialogs.errors[0]
+    assert not (tmp_path / "runs").exists()  # no run folder before the data is checked
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="MPS may exist on macOS")
@@ -176,6 +177,7 @@ def test_a_missing_device_is_reported(
     wait_idle(qtbot, panel)
     assert len(dialogs.errors) == 1 and "MPS is not available" in dialogs.errors[0]
     assert panel.start_button.isEnabled()
+    assert not (tmp_path / "runs").exists()
     # the settings of the last start are remembered for the next session
     assert window.settings.value("training/device", "", type=str) == "mps"
     assert window.settings.value("training/dataset", "", type=str) == "mnist-sample"

@@ -158,18 +158,18 @@ class TrainingPanel(QWidget):
             return
         try:
             source, root, config = self.form.read()
+            config.validate()
+            # the worker makes the folder once the data and the model have been checked
             run_dir = new_run_dir(self.form.runs_dir(), doc.name or "run")
-            run_dir.mkdir(parents=True)
-            project = doc.to_project()
-            project_io.save(project, run_dir / "project.cnnproj")
         except (ValueError, OSError) as exc:
             self._refuse("Cannot train", str(exc))
             return
         if self.settings is not None:
             self.form.save(self.settings)
-        graph = project_io.loads(project_io.dumps(project)).graph
+        text = project_io.dumps(doc.to_project())
+        graph = project_io.loads(text).graph
         worker = TrainWorker(graph, source, config, run_dir,
-                             (shape[0], shape[1], shape[2]), root)
+                             (shape[0], shape[1], shape[2]), root, text)
         self.job = Job(worker)
         self.job.progress.connect(self._on_event)
         self.job.done.connect(self._on_done)

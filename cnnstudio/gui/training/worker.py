@@ -107,17 +107,20 @@ class TrainWorker(Worker):
     keep_result_when_cancelled = True
 
     def __init__(self, graph: Graph, source: str, config: TrainConfig, run_dir: Path,
-                 input_shape: tuple[int, int, int], root: str | None = None) -> None:
+                 input_shape: tuple[int, int, int], root: str | None = None,
+                 project_text: str | None = None) -> None:
         super().__init__()
         self.graph, self.source, self.config = graph, source, config
         self.run_dir, self.input_shape, self.root = run_dir, input_shape, root
+        self.project_text = project_text  # written as RUN/project.cnnproj once checks pass
 
     def _listen(self, event: dict[str, Any]) -> None:
         self.progress.emit(dict(event))
 
     def work(self) -> dict[str, Any]:
         from cnnstudio.compiler import build_model
-        from cnnstudio.training import train
+        from cnnstudio.core.files import write_bytes_atomic
+        from cnnstudio.training.api import make_trainer
 
         self.progress.emit({"event": "preparing", "message": "Loading the data..."})
         model = build_model(self.graph, for_training=True)
@@ -125,8 +128,14 @@ class TrainWorker(Worker):
         if self.cancel.is_set():
             return {"status": "cancelled", "epochs_done": 0, "run_dir": str(self.run_dir),
                     "message": "cancelled before the first batch", "test_metrics": None}
-        result = train(model, data, self.config, self.run_dir, listener=self._listen,
-                       cancel=self.cancel)
+        # every check (settings, data against the model) before the run folder is made
+        trainer = make_trainer(model, data, self.config, self.run_dir, listener=self._listen,
+                               cancel=self.cancel)
+        self.run_dir.mkdir(parents=True, exist_ok=False)
+        if self.project_text is not None:
+            write_bytes_atomic(self.run_dir / "project.cnnproj",
+                               self.project_text.encode("utf-8"))
+        result = trainer.fit()
         return {"status": result.status, "epochs_done": result.epochs_done,
                 "best_epoch": result.best_epoch, "message": result.message,
                 "test_metrics": result.test_metrics, "run_dir": str(self.run_dir)}
