@@ -21,6 +21,7 @@ from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMessageBox,
     QProgressBar,
@@ -40,7 +41,7 @@ from cnnstudio.gui.training.inspect_view import InspectView
 from cnnstudio.gui.training.plots import LivePlots
 from cnnstudio.gui.training.results import ResultsView
 from cnnstudio.gui.training.runs import duration, new_run_dir, read_json_file
-from cnnstudio.gui.training.worker import SHUTDOWN_MS, Job, TrainWorker
+from cnnstudio.gui.training.worker import SHUTDOWN_MS, Job, ResumeWorker, TrainWorker
 
 ERROR_TITLES = {
     "DatasetError": "Dataset problem",
@@ -76,6 +77,10 @@ class TrainingPanel(QWidget):
         self.export_button.setToolTip("Export this run's best or last checkpoint: ONNX, "
                                       "TorchScript, safetensors or Python code")
         self.export_button.clicked.connect(self.exportRequested)
+        self.resume_button = QPushButton("Resume...")
+        self.resume_button.setToolTip("Continue the run shown from its last checkpoint "
+                                      "(like 'cnnstudio train --resume')")
+        self.resume_button.clicked.connect(self.resume)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.open_button.clicked.connect(self.open_run_dialog)
@@ -108,6 +113,7 @@ class TrainingPanel(QWidget):
         buttons.addWidget(self.stop_button)
         left_lay.addLayout(buttons)
         left_lay.addWidget(self.open_button)
+        left_lay.addWidget(self.resume_button)
         left_lay.addWidget(self.export_button)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -131,8 +137,9 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(on)
         self.form.setEnabled(not on)
         self.open_button.setEnabled(not on)
-        self.export_button.setEnabled(not on and self.run_dir is not None and (
-            self.run_dir / "checkpoints").is_dir())
+        has_run = self.run_dir is not None and (self.run_dir / "checkpoints").is_dir()
+        self.export_button.setEnabled(not on and has_run)
+        self.resume_button.setEnabled(not on and has_run)
         self.runningChanged.emit(on)
 
     def _refuse(self, title: str, text: str) -> None:
@@ -170,17 +177,38 @@ class TrainingPanel(QWidget):
         graph = project_io.loads(text).graph
         worker = TrainWorker(graph, source, config, run_dir,
                              (shape[0], shape[1], shape[2]), root, text)
+        self.plots.clear()
+        self._launch(worker, run_dir, f"Starting: {source}, run folder {run_dir}")
+
+    @Slot()
+    def resume(self) -> None:
+        """Continue the run shown (its last checkpoint) up to an epoch the user picks."""
+        run_dir = self.run_dir
+        if self.running or run_dir is None:
+            return
+        done = int(read_json_file(run_dir / "checkpoints" / "last.json", {}).get(
+            "epochs_done", 0))
+        planned = int(read_json_file(run_dir / "config.json", {}).get("train", {}).get(
+            "epochs", done + 1))
+        epochs, ok = QInputDialog.getInt(
+            self, "Resume training", f"{run_dir.name} has trained {done} epoch(s). "
+            "Train up to epoch:", max(planned, done + 1), done + 1, 1_000_000)
+        if not ok:
+            return
+        self._launch(ResumeWorker(run_dir, epochs, self._data_root()), run_dir,
+                     f"Resuming {run_dir} from epoch {done}")
+
+    def _launch(self, worker: TrainWorker | ResumeWorker, run_dir: Path, text: str) -> None:
         self.job = Job(worker)
         self.job.progress.connect(self._on_event)
         self.job.done.connect(self._on_done)
         self.job.failed.connect(self._on_failed)
         self.job.ended.connect(self._on_ended)
         self.run_dir, self.run_info, self.result, self.failure = run_dir, {}, None, None
-        self.plots.clear()
         self.plots.start()
         self.progress.setValue(0)
         self.results.clear()
-        self.status.setText(f"Starting: {source}, run folder {run_dir}")
+        self.status.setText(text)
         self.tabs.setCurrentIndex(0)
         self._set_running(True)
         self.job.start()

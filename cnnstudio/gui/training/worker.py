@@ -135,10 +135,39 @@ class TrainWorker(Worker):
         if self.project_text is not None:
             write_bytes_atomic(self.run_dir / "project.cnnproj",
                                self.project_text.encode("utf-8"))
-        result = trainer.fit()
-        return {"status": result.status, "epochs_done": result.epochs_done,
-                "best_epoch": result.best_epoch, "message": result.message,
-                "test_metrics": result.test_metrics, "run_dir": str(self.run_dir)}
+        return result_dict(trainer.fit(), self.run_dir)
+
+
+def result_dict(result: Any, run_dir: Path) -> dict[str, Any]:
+    """A ``TrainResult`` as the plain dict the panel shows."""
+    return {"status": result.status, "epochs_done": result.epochs_done,
+            "best_epoch": result.best_epoch, "message": result.message,
+            "test_metrics": result.test_metrics, "run_dir": str(run_dir)}
+
+
+class ResumeWorker(Worker):
+    """Continue a run folder from its last checkpoint up to ``epochs``
+    (``cnnstudio.training.api.resume``: the same checks and messages as ``train --resume``)."""
+
+    keep_result_when_cancelled = True
+
+    def __init__(self, run_dir: Path, epochs: int, root: str | None = None) -> None:
+        super().__init__()
+        self.run_dir, self.epochs, self.root = run_dir, epochs, root
+
+    def _listen(self, event: dict[str, Any]) -> None:
+        self.progress.emit(dict(event))
+
+    def work(self) -> dict[str, Any]:
+        from cnnstudio.compiler import build_model
+        from cnnstudio.core.project_io import load
+        from cnnstudio.training.api import resume
+
+        self.progress.emit({"event": "preparing", "message": "Loading the data..."})
+        model = build_model(load(self.run_dir / "project.cnnproj").graph, for_training=True)
+        result = resume(model, self.run_dir, epochs=self.epochs, root=self.root,
+                        listener=self._listen, cancel=self.cancel)
+        return result_dict(result, self.run_dir)
 
 
 class CallWorker(Worker):
