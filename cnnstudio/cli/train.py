@@ -20,52 +20,51 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cnnstudio.cli.options import train_argument
 from cnnstudio.cli.target import add_target_args, open_target
 from cnnstudio.core.project_io import load, save
 from cnnstudio.core.shapes import analyse
-from cnnstudio.training.config import DEVICES, OPTIMIZERS, SCHEDULERS, TrainConfig
+from cnnstudio.training.config import TrainConfig
+from cnnstudio.training.options import TRAIN_OPTIONS
 
-#: option dest -> TrainConfig field (every other option is about the target, data or folder)
-CONFIG_OPTIONS = {
-    "epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "optimizer": "optimizer",
-    "momentum": "momentum", "nesterov": "nesterov", "weight_decay": "weight_decay",
-    "scheduler": "scheduler", "label_smoothing": "label_smoothing", "grad_clip": "grad_clip",
-    "early_stopping": "early_stopping", "augment": "augment", "val_split": "val_split",
-    "grey": "grey", "device": "device", "precision": "precision", "workers": "num_workers",
-    "seed": "seed"}
-#: options --resume accepts (the engine's RESUMABLE settings, the data and the display)
-RESUMABLE_OPTIONS = ("epochs", "batch_size", "lr", "label_smoothing", "grad_clip",
-                     "early_stopping", "augment", "device", "precision", "workers", "dataset",
-                     "data_root", "allow_different_data", "no_progress")
+#: the flag of each option dest (the TrainConfig field for the declared training options)
+FLAGS = {option.name: option.flag for option in TRAIN_OPTIONS}
+#: options --resume accepts: the declared resumable settings, the data and the display
+RESUMABLE_OPTIONS = (*(o.name for o in TRAIN_OPTIONS if o.resumable), "dataset", "data_root",
+                     "allow_different_data", "no_progress")
 RESUME_HELP = (
     "Resume (--resume RUN_DIR, no TARGET) continues from the run's last checkpoint with the "
     "run's own options and data (its dataset and --data-root). It accepts --epochs (above the "
-    "epochs done), --batch-size, --lr (cosine and onecycle schedules fix --lr and --epochs, "
-    "onecycle also --batch-size), --label-smoothing, --grad-clip, --early-stopping, "
-    "--augment, --device, --precision, --workers, --dataset and --data-root; any other option "
-    "is refused, since the optimiser state, the schedule, the data split or the model depend "
-    "on it. Data whose class names differ from the run's is refused; data whose samples per "
-    "split or input shape differ is refused unless --allow-different-data.")
+    "epochs done), --lr (cosine and onecycle schedules fix --lr and --epochs, onecycle also "
+    "--batch-size), "
+    + ", ".join(o.flag for o in TRAIN_OPTIONS if o.resumable and o.name not in ("epochs", "lr"))
+    + ", --dataset and --data-root; any other option is refused, since the optimiser state, "
+    "the schedule, the data split or the model depend on it. Data whose class names differ "
+    "from the run's is refused; data whose samples per split or input shape differ is refused "
+    "unless --allow-different-data.")
 
 
 def flag(dest: str) -> str:
-    return "--" + dest.replace("_", "-")
+    return FLAGS.get(dest, "--" + dest.replace("_", "-"))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    d = TrainConfig()
-    keep = argparse.SUPPRESS  # an option left out stays absent: explicit ones are known
     p = sub.add_parser(
         "train", help="train a project or preset on a dataset",
         description="Train TARGET on a dataset and write a run folder (checkpoints, history, "
         "metrics.json/.csv). Datasets: mnist, fashion-mnist, cifar10 (from --data-root or "
-        "torchvision's layout), mnist-sample (bundled), an image folder root/<class>/<image>, "
-        "or an .npz file with x and y. Under torchrun it trains on every process (DDP). "
-        + RESUME_HELP)
+        "torchvision's layout; --download fetches them), mnist-sample (bundled), an image "
+        "folder root/<class>/<image>, or an .npz file with x and y. Under torchrun it trains "
+        "on every process (DDP). " + RESUME_HELP)
     add_target_args(p, optional=True)
     p.add_argument("--dataset", metavar="NAME|PATH",
                    help="dataset name or path (see above; required unless --resume)")
     p.add_argument("--data-root", metavar="DIR", help="folder holding a built-in dataset's files")
+    p.add_argument("--download", action="store_true",
+                   help="download mnist, fashion-mnist or cifar10 into --data-root (default "
+                   "~/.cache/cnnstudio/data) when no local copy is found (checksums checked)")
+    p.add_argument("--list-devices", action="store_true",
+                   help="print the devices of this machine (for --device) and exit")
     p.add_argument("--out", metavar="RUN_DIR", help="run folder to write (required unless "
                    "--resume); a folder that holds files is refused unless --overwrite")
     p.add_argument("--overwrite", action="store_true",
@@ -78,36 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--allow-different-data", action="store_true",
                    help="with --resume: continue on data whose samples per split or input "
                    "shape differ from the run's (class names must still match)")
-    p.add_argument("--epochs", type=int, default=keep, help=f"default {d.epochs}")
-    p.add_argument("--batch-size", type=int, default=keep, help=f"default {d.batch_size}")
-    p.add_argument("--lr", type=float, default=keep, help=f"learning rate (default {d.lr:g})")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=keep,
-                   help=f"default {d.optimizer}")
-    p.add_argument("--momentum", type=float, default=keep,
-                   help=f"SGD/RMSprop momentum (default {d.momentum})")
-    p.add_argument("--nesterov", action="store_true", default=keep,
-                   help="Nesterov momentum (SGD)")
-    p.add_argument("--weight-decay", type=float, default=keep,
-                   help=f"default {d.weight_decay}")
-    p.add_argument("--scheduler", choices=SCHEDULERS, default=keep,
-                   help=f"default {d.scheduler}")
-    p.add_argument("--label-smoothing", type=float, default=keep,
-                   help=f"default {d.label_smoothing}")
-    p.add_argument("--grad-clip", type=float, default=keep,
-                   help="max gradient norm (default 0: off)")
-    p.add_argument("--early-stopping", type=int, default=keep, metavar="PATIENCE",
-                   help="epochs without improvement (default 0: off)")
-    p.add_argument("--augment", nargs="*", default=keep, metavar="AUG",
-                   help="e.g. crop:4 hflip rotate:10 jitter:0.2 erase:0.25")
-    p.add_argument("--val-split", type=float, default=keep, help=f"default {d.val_split}")
-    p.add_argument("--grey", action="store_true", default=keep,
-                   help="convert RGB data to grey")
-    p.add_argument("--device", choices=DEVICES, default=keep, help=f"default {d.device}")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=keep,
-                   help=f"default {d.precision}")
-    p.add_argument("--workers", type=int, default=keep,
-                   help="DataLoader workers for image folders too large for memory (default 0)")
-    p.add_argument("--seed", type=int, default=keep, help=f"default {d.seed}")
+    for option in TRAIN_OPTIONS:  # an option left out stays absent: explicit ones are known
+        p.add_argument(option.flag, default=argparse.SUPPRESS, **train_argument(option))
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -115,8 +86,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
     """TrainConfig fields the user gave on the command line, with their values."""
     given = vars(args)
-    return {field: (list(given[dest]) if dest == "augment" else given[dest])
-            for dest, field in CONFIG_OPTIONS.items() if dest in given}
+    return {o.name: (list(given[o.name]) if o.kind == "list" else given[o.name])
+            for o in TRAIN_OPTIONS if o.name in given}
 
 
 def config_from(args: argparse.Namespace) -> TrainConfig:
@@ -172,8 +143,9 @@ def usage_problem(args: argparse.Namespace) -> str | None:
             return (f"give TARGET ({args.target}) or --resume RUN_DIR, not both: a resumed run "
                     "trains the project saved in its folder")
         refused = [flag(d) for d in given if d not in RESUMABLE_OPTIONS
-                   and (d in CONFIG_OPTIONS or d in ("input_shape", "num_classes", "out"))
+                   and (d in FLAGS or d in ("input_shape", "num_classes", "out", "download"))
                    and given[d] is not None]
+        refused = [r for r in refused if r != "--download" or args.download]
         refused += ["--overwrite"] if args.overwrite else []
         if refused:
             return (f"{', '.join(refused)} cannot be given with --resume: the run keeps the "
@@ -203,12 +175,40 @@ def folder_problem(run_dir: Path, overwrite: bool) -> str | None:
             "its run files, or another --out folder")
 
 
+def download_only(args: argparse.Namespace) -> int:
+    """``--download --dataset NAME`` without TARGET: fetch the files and stop."""
+    from cnnstudio.training import DatasetError
+    from cnnstudio.training.builtin import download_builtin
+
+    if not args.dataset:
+        return fail("--download needs --dataset mnist, fashion-mnist or cifar10")
+
+    def show(event: dict[str, Any]) -> None:
+        print(f"downloading {event['file']} ({event['index'] + 1}/{event['files']})",
+              flush=True)
+
+    try:
+        folder = download_builtin(args.dataset, args.data_root, progress=show)
+    except DatasetError as exc:
+        return fail(str(exc), 1)
+    print(f"{args.dataset}: downloaded into {folder}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from cnnstudio.compiler import CompileError, build_model
     from cnnstudio.training import NonFiniteLossError, TrainingError
     from cnnstudio.training.api import make_trainer, resume
     from cnnstudio.training.run_files import clear_run
 
+    if args.list_devices:
+        from cnnstudio.training.device import available_devices
+
+        for device, label in available_devices():
+            print(f"{device:8} {label}")
+        return 0
+    if args.download and not (args.target or args.resume):
+        return download_only(args)
     problem = usage_problem(args)
     if problem:
         return fail(problem)
@@ -251,7 +251,8 @@ def run(args: argparse.Namespace) -> int:
             config = config_from(args)
             trainer = make_trainer(model, args.dataset, config, run_dir,
                                    input_shape=(input_shape[0], input_shape[1], input_shape[2]),
-                                   listener=printer, root=args.data_root)
+                                   listener=printer, root=args.data_root,
+                                   download=args.download)
             if rank0:  # every check has passed: now the run folder may be written
                 removed = clear_run(run_dir) if args.overwrite and run_dir.is_dir() else []
                 if removed:

@@ -11,19 +11,20 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from cnnstudio.training.options import (  # noqa: F401  (the names are used from here too)
+    CHANNELS_LAST,
+    DEVICES,
+    MONITORS,
+    OPTIMIZERS,
+    PRECISIONS,
+    SCHEDULERS,
+    TRAIN_OPTIONS,
+)
+
 #: dataset names the engine knows (torch-free here, so the GUI form can list them cheaply)
 BUILTIN_NAMES = ("mnist", "fashion-mnist", "cifar10", "mnist-sample")
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-CHANNELS_LAST = ("auto", "on", "off")
-MONITORS = ("val_accuracy", "val_loss")
-#: the ``cnnstudio train`` option of each setting that has one (named in validation errors)
-CLI_OPTIONS = {name: "--" + name.replace("_", "-") for name in (
-    "epochs", "batch_size", "lr", "optimizer", "momentum", "weight_decay", "scheduler",
-    "label_smoothing", "grad_clip", "early_stopping", "val_split", "device", "precision",
-    "seed")} | {"num_workers": "--workers"}
+#: the ``cnnstudio train`` option of each declared setting (named in validation errors)
+CLI_OPTIONS = {option.name: option.flag for option in TRAIN_OPTIONS}
 
 
 @dataclass
@@ -60,30 +61,20 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
+        for option in TRAIN_OPTIONS:  # the declared ranges and choices
+            value = getattr(self, option.name)
+            why = option.problem(value)
+            if why:
+                raise ValueError(f"TrainConfig.{option.name} = {value!r} ({option.flag}): {why}")
         checks = [
-            ("epochs", self.epochs >= 1, "must be at least 1"),
-            ("batch_size", self.batch_size >= 1, "must be at least 1"),
-            ("lr", self.lr > 0, "must be positive"),
-            ("optimizer", self.optimizer in OPTIMIZERS, f"must be one of {OPTIMIZERS}"),
-            ("scheduler", self.scheduler in SCHEDULERS, f"must be one of {SCHEDULERS}"),
-            ("device", self.device in DEVICES, f"must be one of {DEVICES}"),
-            ("precision", self.precision in PRECISIONS, f"must be one of {PRECISIONS}"),
-            ("channels_last", self.channels_last in CHANNELS_LAST, f"one of {CHANNELS_LAST}"),
-            ("monitor", self.monitor in MONITORS, f"must be one of {MONITORS}"),
-            ("val_split", 0.0 <= self.val_split < 1.0, "must be in [0, 1)"),
-            ("test_split", 0.0 <= self.test_split < 1.0, "must be in [0, 1)"),
-            ("label_smoothing", 0.0 <= self.label_smoothing < 1.0, "must be in [0, 1)"),
-            ("weight_decay", self.weight_decay >= 0, "must be >= 0"),
-            ("grad_clip", self.grad_clip >= 0, "must be >= 0"),
-            ("early_stopping", self.early_stopping >= 0, "must be >= 0"),
-            ("num_threads", self.num_threads >= 0, "must be >= 0"),
-            ("num_workers", self.num_workers >= 0, "must be >= 0"),
-            ("log_every", self.log_every >= 1, "must be at least 1"),
+            ("log_every", isinstance(self.log_every, int) and self.log_every >= 1,
+             "must be at least 1"),
+            ("leave_core_for_gui", isinstance(self.leave_core_for_gui, bool), "true or false"),
+            ("fused_optimizer", isinstance(self.fused_optimizer, bool), "true or false"),
         ]
         for name, ok, why in checks:
             if not ok:
-                option = f" ({CLI_OPTIONS[name]})" if name in CLI_OPTIONS else ""
-                raise ValueError(f"TrainConfig.{name} = {getattr(self, name)!r}{option}: {why}")
+                raise ValueError(f"TrainConfig.{name} = {getattr(self, name)!r}: {why}")
         if self.val_split + self.test_split >= 1.0:
             raise ValueError("TrainConfig: val_split + test_split must be below 1")
 

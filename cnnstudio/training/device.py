@@ -32,18 +32,43 @@ class SpeedSettings:
 
 
 def select_device(name: str = "auto") -> torch.device:
-    """``auto``: CUDA, then MPS, then CPU; a named device that is missing raises ValueError."""
+    """``auto``: CUDA, then MPS, then CPU; a named device that is missing raises ValueError
+    listing the devices there are."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda", torch.cuda.current_device())
         if torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
+    there = f" (this machine has: {', '.join(d for d, _ in available_devices())})"
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' asked for but no CUDA GPU is available")
+        raise ValueError(f"device '{name}' asked for but no CUDA GPU is available{there}")
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise ValueError(f"device '{name}' asked for but there is no such GPU{there}")
     if name == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("device 'mps' asked for but MPS is not available")
+        raise ValueError(f"device 'mps' asked for but MPS is not available{there}")
     return torch.device(name)
+
+
+def cpu_cores() -> int:
+    """Cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """``(device, label)`` for each device here: every CUDA GPU with its name and memory,
+    Apple MPS, then the CPU, e.g. ``("cuda:0", "cuda:0 NVIDIA H200 (140 GiB)")``."""
+    devices = []
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            memory = props.total_memory / 2**30
+            devices.append((f"cuda:{index}", f"cuda:{index} {props.name} ({memory:.0f} GiB)"))
+    if torch.backends.mps.is_available():
+        devices.append(("mps", "mps (Apple GPU)"))
+    devices.append(("cpu", f"cpu ({cpu_cores()} cores)"))
+    return devices
 
 
 def cpu_flags() -> set[str]:
@@ -91,9 +116,7 @@ def speed_settings(device: torch.device, precision: str = "auto",
 def set_threads(num_threads: int = 0, leave_core_for_gui: bool = False) -> int:
     """Set torch's intra-op threads (0: all cores, shared among torchrun's local processes,
     less one for a GUI when asked)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
-    per_process = max(1, cores // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))  # torchrun
+    per_process = max(1, cpu_cores() // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))  # torchrun
     n = num_threads or per_process
     if leave_core_for_gui and not num_threads:
         n = max(1, per_process - 1)
