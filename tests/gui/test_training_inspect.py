@@ -116,6 +116,17 @@ def test_a_failing_view_reports_in_a_message_box(qtbot: Any, view: InspectView,
     assert view.maps_button.isEnabled()
 
 
+def test_pointing_at_another_run_drops_the_view_in_flight(qtbot: Any, view: InspectView,
+                                                          dialogs: Dialogs) -> None:
+    view.maps_button.click()
+    assert view.busy
+    view.set_run(None)  # cancels: the maps of the previous run must not appear
+    wait_done(qtbot, view)
+    qtbot.wait(50)
+    assert view.maps_grid.count() == 0 and view.maps_info.text() == ""
+    assert dialogs.errors == [] and not view.maps_button.isEnabled()
+
+
 def test_grids_and_scaling_without_torch(qtbot: Any) -> None:
     grid = ImageGrid(40, 4)
     qtbot.addWidget(grid)
