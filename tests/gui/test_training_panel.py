@@ -38,7 +38,7 @@ def setup_panel(window: MainWindow, tmp_path: Path, **values: Any) -> TrainingPa
     form.batch_size.setValue(values.get("batch_size", 128))
     form.lr.setText(str(values.get("lr", 0.001)))
     form.optimizer.setCurrentText(values.get("optimizer", "adam"))
-    form.device.setCurrentText("cpu")
+    form.device.set_device("cpu")
     return panel
 
 
@@ -139,7 +139,7 @@ def test_bad_settings_are_refused_before_starting(
     panel.start()
     assert not panel.running
     assert "'fast' is not a number" in dialogs.errors[0]
-    assert "lr" in dialogs.errors[1] and "positive" in dialogs.errors[1]
+    assert "--lr" in dialogs.errors[1] and "(0, 1e+12]" in dialogs.errors[1]
 
 
 def test_a_diverging_run_reports_the_nan_in_a_message_box(
@@ -172,7 +172,7 @@ def test_a_missing_dataset_is_reported(
 def test_a_missing_device_is_reported(
         qtbot: Any, window: MainWindow, tmp_path: Path, dialogs: Dialogs) -> None:
     panel = setup_panel(window, tmp_path)
-    panel.form.device.setCurrentText("mps")
+    panel.form.device.set_device("mps")
     panel.start()
     wait_idle(qtbot, panel)
     assert len(dialogs.errors) == 1 and "MPS is not available" in dialogs.errors[0]

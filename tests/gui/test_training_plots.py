@@ -50,7 +50,7 @@ def test_form_reads_a_config_for_the_gui_process(qtbot: Any) -> None:
     assert names[0] == "mnist-sample" and {"mnist", "fashion-mnist", "cifar10"} <= set(names)
     form.lr.setText("3e-4")
     form.augment.setText("crop:4  hflip")
-    form.device.setCurrentText("cpu")
+    form.device.set_device("cpu")
     source, root, config = form.read()
     assert source == "mnist-sample" and root is None
     assert config.lr == 3e-4 and config.augment == ["crop:4", "hflip"]

@@ -1,33 +1,50 @@
-"""The settings form of the training dock: dataset, data root, the main ``TrainConfig`` fields,
-and the folder that receives one sub-folder per run.
+"""The settings form of the training dock: dataset, data root, every declared training option
+(cnnstudio.training.options, the same list ``cnnstudio train`` is built from) in a folding
+section per group, and the folder that receives one sub-folder per run.
 
 ``TrainForm.read()`` returns ``(source, data_root, config)`` and raises ``ValueError`` with a
-readable message for a bad value; ``config.validate()`` has the last word. The form knows
-nothing about threads or the engine. Built-in dataset names come from
-``cnnstudio.training.config.BUILTIN_NAMES`` (torch-free).
+readable message naming the field; ``config.validate()`` has the last word. The form knows
+nothing about the engine; its Download button fetches a built-in dataset in a ``CallWorker``
+(``training.builtin.download_builtin``) and shows the progress or the failure beside it.
+Built-in dataset names come from ``cnnstudio.training.config.BUILTIN_NAMES`` (torch-free).
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, Slot
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMenu,
-    QSpinBox,
+    QProgressBar,
+    QPushButton,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
-from cnnstudio.training.config import BUILTIN_NAMES, DEVICES, OPTIMIZERS, SCHEDULERS, TrainConfig
+from cnnstudio.gui.training.fields import (
+    Section,
+    make_field,
+    raw_field,
+    read_field,
+    write_field,
+)
+from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
+from cnnstudio.training.config import BUILTIN_NAMES, TrainConfig
+from cnnstudio.training.options import GROUPS, TRAIN_OPTIONS
 
 DEFAULT_RUNS = Path.home() / "CNNStudio" / "runs"
+DOWNLOADABLE = ("mnist", "fashion-mnist", "cifar10")
+EXPANDED = ("Training",)  # the sections open at first
 
 
 def builtin_dataset_names() -> tuple[str, ...]:
@@ -40,21 +57,21 @@ def _row(*widgets: QWidget) -> QWidget:
     lay = QHBoxLayout(box)
     lay.setContentsMargins(0, 0, 0, 0)
     for w in widgets:
-        lay.addWidget(w, 1 if isinstance(w, (QLineEdit, QComboBox)) else 0)
+        lay.addWidget(w, 1 if isinstance(w, (QLineEdit, QComboBox, QProgressBar)) else 0)
     return box
 
 
-def _combo(items: tuple[str, ...], current: str) -> QComboBox:
-    combo = QComboBox()
-    combo.addItems(list(items))
-    combo.setCurrentText(current)
-    return combo
+def _download(name: str, root: str | None, worker: CallWorker,
+              cancel: threading.Event) -> dict[str, Any]:
+    from cnnstudio.training.builtin import download_builtin
+
+    folder = download_builtin(name, root, progress=worker.progress.emit, cancel=cancel)
+    return {"folder": str(folder), "cancelled": cancel.is_set()}
 
 
 class TrainForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        d = TrainConfig()
         self.dataset = QComboBox()
         self.dataset.setEditable(True)
         self.dataset.addItems(list(builtin_dataset_names()))
@@ -73,46 +90,42 @@ class TrainForm(QWidget):
         root_button = QToolButton()
         root_button.setText("...")
         root_button.clicked.connect(self.choose_root)
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 100_000)
-        self.epochs.setValue(d.epochs)
-        self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 65_536)
-        self.batch_size.setValue(d.batch_size)
-        self.lr = QLineEdit(f"{d.lr:g}")
-        self.lr.setToolTip("Learning rate, e.g. 0.001 or 1e-3")
-        self.optimizer = _combo(OPTIMIZERS, d.optimizer)
-        self.scheduler = _combo(SCHEDULERS, d.scheduler)
-        self.augment = QLineEdit(" ".join(d.augment))
-        self.augment.setPlaceholderText("none; e.g. crop:4 hflip rotate:10")
-        self.device = _combo(DEVICES, d.device)
-        self.device.setToolTip("auto: CUDA, then Apple MPS, then the CPU")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setValue(d.seed)
-        self.val_split = QDoubleSpinBox()
-        self.val_split.setRange(0.0, 0.9)
-        self.val_split.setSingleStep(0.05)
-        self.val_split.setValue(d.val_split)
+        self.download_button = QPushButton("Download")
+        self.download_button.setToolTip("Download mnist, fashion-mnist or cifar10 into the data "
+                                        "root (checksums checked; --download)")
+        self.download_button.clicked.connect(self.download)
+        self.download_progress = QProgressBar()
+        self.download_progress.setVisible(False)
+        self.download_status = QLabel()
+        self.download_status.setWordWrap(True)
+        self.download_job: Job | None = None
         self.runs_folder = QLineEdit(str(DEFAULT_RUNS))
         self.runs_folder.setToolTip("Each run writes a new sub-folder here: the project, "
                                     "checkpoints, history and metrics")
         runs_button = QToolButton()
         runs_button.setText("...")
         runs_button.clicked.connect(self.choose_runs_folder)
-        form = QFormLayout(self)
-        form.addRow("Dataset", _row(self.dataset, browse))
-        form.addRow("Data root", _row(self.data_root, root_button))
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Scheduler", self.scheduler)
-        form.addRow("Augmentation", self.augment)
-        form.addRow("Device", self.device)
-        form.addRow("Seed", self.seed)
-        form.addRow("Validation split", self.val_split)
-        form.addRow("Runs folder", _row(self.runs_folder, runs_button))
+        top = QFormLayout()
+        top.addRow("Dataset", _row(self.dataset, browse))
+        top.addRow("Data root", _row(self.data_root, root_button))
+        top.addRow("", _row(self.download_button, self.download_progress))
+        top.addRow("", self.download_status)
+        top.addRow("Runs folder", _row(self.runs_folder, runs_button))
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        #: the editor of each declared option, by TrainConfig field (also an attribute)
+        self.fields: dict[str, QWidget] = {}
+        self.sections: dict[str, Section] = {}
+        for group in GROUPS:
+            section = Section(group, group in EXPANDED)
+            self.sections[group] = section
+            lay.addWidget(section)
+            for option in (o for o in TRAIN_OPTIONS if o.group == group):
+                field = make_field(option)
+                self.fields[option.name] = field
+                setattr(self, option.name, field)
+                section.rows.addRow(option.label, field)
+        lay.addStretch(1)
 
     # ------------------------------------------------------------ choosers
     @Slot()
@@ -139,22 +152,63 @@ class TrainForm(QWidget):
         if path:
             self.runs_folder.setText(path)
 
+    # ------------------------------------------------------------ download
+    @Slot()
+    def download(self) -> None:
+        """Fetch the chosen built-in dataset into the data root, in a worker."""
+        name = self.dataset.currentText().strip().lower()
+        if name not in DOWNLOADABLE:
+            self.download_status.setText(f"Choose {', '.join(DOWNLOADABLE)} to download.")
+            return
+        if self.download_job is not None:
+            return
+        root = self.data_root.text().strip() or None
+        worker = CallWorker(lambda cancel: _download(name, root, worker, cancel))
+        job = Job(worker, self)
+        job.progress.connect(self._on_download_progress)
+        job.done.connect(self._on_downloaded)
+        job.failed.connect(self._on_download_failed)
+        job.ended.connect(self._on_download_ended)
+        self.download_job = job
+        self.download_button.setEnabled(False)
+        self.download_progress.setRange(0, 0)
+        self.download_progress.setVisible(True)
+        self.download_status.setText(f"Downloading {name}...")
+        job.start()
+
+    @Slot(object)
+    def _on_download_progress(self, event: dict[str, Any]) -> None:
+        self.download_progress.setRange(0, event["files"])
+        self.download_progress.setValue(event["index"])
+        self.download_status.setText(
+            f"Downloading {event['file']} ({event['index'] + 1} of {event['files']})...")
+
+    @Slot(object)
+    def _on_downloaded(self, result: dict[str, Any]) -> None:
+        self.download_status.setText(f"Downloaded into {result['folder']}.")
+
+    @Slot(str, str)
+    def _on_download_failed(self, kind: str, message: str) -> None:
+        self.download_status.setText(f"Download failed: {message}")
+
+    @Slot()
+    def _on_download_ended(self) -> None:
+        self.download_job = None
+        self.download_button.setEnabled(True)
+        self.download_progress.setVisible(False)
+
+    def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> bool:
+        """Stop a download (window close), bounded; False when it has not stopped in time."""
+        return self.download_job.shutdown(timeout_ms) if self.download_job is not None else True
+
     # ------------------------------------------------------------ values
     def read(self) -> tuple[str, str | None, TrainConfig]:
         """(dataset source, data root or None, config); ValueError names a bad field."""
         source = self.dataset.currentText().strip()
         if not source:
             raise ValueError("Choose a dataset: a built-in name, a folder or an .npz file.")
-        try:
-            lr = float(self.lr.text())
-        except ValueError:
-            raise ValueError(f"Learning rate {self.lr.text()!r} is not a number.") from None
-        config = TrainConfig(
-            epochs=self.epochs.value(), batch_size=self.batch_size.value(), lr=lr,
-            optimizer=self.optimizer.currentText(), scheduler=self.scheduler.currentText(),
-            augment=self.augment.text().split(), device=self.device.currentText(),
-            seed=self.seed.value(), val_split=round(self.val_split.value(), 4),
-            leave_core_for_gui=True, num_workers=0, log_every=5)
+        values = {o.name: read_field(o, self.fields[o.name]) for o in TRAIN_OPTIONS}
+        config = TrainConfig(**values, leave_core_for_gui=True, log_every=5)
         config.validate()
         root = self.data_root.text().strip() or None
         return source, root, config
@@ -162,13 +216,11 @@ class TrainForm(QWidget):
     # ------------------------------------------------------------ settings
     def save(self, settings: QSettings) -> None:
         """Remember the form (under ``training/``) for the next session."""
-        values = {"dataset": self.dataset.currentText(), "data_root": self.data_root.text(),
-                  "runs_folder": self.runs_folder.text(), "epochs": self.epochs.value(),
-                  "batch_size": self.batch_size.value(), "lr": self.lr.text(),
-                  "optimizer": self.optimizer.currentText(),
-                  "scheduler": self.scheduler.currentText(), "augment": self.augment.text(),
-                  "device": self.device.currentText(), "seed": self.seed.value(),
-                  "val_split": self.val_split.value()}
+        values: dict[str, Any] = {"dataset": self.dataset.currentText(),
+                                  "data_root": self.data_root.text(),
+                                  "runs_folder": self.runs_folder.text()}
+        for option in TRAIN_OPTIONS:
+            values[option.name] = raw_field(self.fields[option.name])
         for key, value in values.items():
             settings.setValue(f"training/{key}", value)
 
@@ -180,18 +232,18 @@ class TrainForm(QWidget):
         self.dataset.setCurrentText(text("dataset", self.dataset.currentText()))
         self.data_root.setText(text("data_root", self.data_root.text()))
         self.runs_folder.setText(text("runs_folder", self.runs_folder.text()))
-        self.lr.setText(text("lr", self.lr.text()))
-        self.augment.setText(text("augment", self.augment.text()))
-        for combo, key in ((self.optimizer, "optimizer"), (self.scheduler, "scheduler"),
-                           (self.device, "device")):
-            value = text(key, combo.currentText())
-            if combo.findText(value) >= 0:
-                combo.setCurrentText(value)
-        for spin, key in ((self.epochs, "epochs"), (self.batch_size, "batch_size"),
-                          (self.seed, "seed")):
-            spin.setValue(int(settings.value(f"training/{key}", spin.value(), type=int)))
-        self.val_split.setValue(float(settings.value("training/val_split",
-                                                     self.val_split.value(), type=float)))
+        kinds = {"int": int, "float": float, "bool": bool}
+        for option in TRAIN_OPTIONS:
+            key = f"training/{option.name}"
+            if not settings.contains(key):
+                continue
+            field = self.fields[option.name]
+            kind = str if isinstance(field, QLineEdit) else kinds.get(option.kind, str)
+            try:
+                value = settings.value(key, None, type=kind)
+            except (TypeError, ValueError):  # a hand-edited value of the wrong type
+                continue
+            write_field(option, field, value)
 
     def runs_dir(self) -> Path:
         text = self.runs_folder.text().strip()

@@ -226,7 +226,8 @@ class TrainingPanel(QWidget):
         False when one of them was still running at its deadline (logged; never terminated).
         """
         stopped = self.job.shutdown(timeout_ms) if self.job is not None else True
-        return self.inspect.shutdown(timeout_ms) and stopped
+        downloads = self.form.shutdown(timeout_ms)
+        return self.inspect.shutdown(timeout_ms) and stopped and downloads
 
     # ------------------------------------------------------------ earlier runs
     @Slot()
