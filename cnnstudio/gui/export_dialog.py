@@ -187,7 +187,7 @@ class ExportDialog(QDialog):
         self.status.setText(f"Exporting and verifying {text}...")
         worker = CallWorker(export_call(self.source(), self.fmt(), Path(text),
                                         self.overwrite.isChecked()))
-        self.job = Job(worker, self)
+        self.job = Job(worker)  # Python-owned (no Qt parent): released after its thread ends
         self.job.done.connect(self._on_done)
         self.job.failed.connect(self._on_failed)
         self.job.ended.connect(self._on_ended)
