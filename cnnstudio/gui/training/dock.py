@@ -70,12 +70,17 @@ def add_training_dock(w: MainWindow) -> TrainingPanel:
         show_panel()
         panel.start()
 
+    def predict_images() -> None:
+        show_panel()
+        panel.predict_images()
+
     menu = QMenu("&Train", w)
     items: dict[str, QAction] = {}
     for name, text, keys, slot in (
             ("show", "Training &Panel", "Ctrl+Shift+T", show_panel),
             ("start", "&Start Training", "F5", start),
-            ("stop", "S&top Training", "Shift+F5", panel.stop)):
+            ("stop", "S&top Training", "Shift+F5", panel.stop),
+            ("predict", "&Predict Images...", "Ctrl+Shift+P", predict_images)):
         action = QAction(text, w)
         action.setShortcut(QKeySequence(keys))
         action.triggered.connect(lambda _checked=False, f=slot: f())

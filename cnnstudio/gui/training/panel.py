@@ -39,6 +39,7 @@ from cnnstudio.gui.document import Document
 from cnnstudio.gui.training.form import TrainForm
 from cnnstudio.gui.training.inspect_view import InspectView
 from cnnstudio.gui.training.plots import LivePlots
+from cnnstudio.gui.training.predict_view import PredictView
 from cnnstudio.gui.training.results import ResultsView
 from cnnstudio.gui.training.runs import duration, new_run_dir, read_json_file
 from cnnstudio.gui.training.worker import SHUTDOWN_MS, Job, ResumeWorker, TrainWorker
@@ -93,6 +94,7 @@ class TrainingPanel(QWidget):
         self.plots = LivePlots()
         self.results = ResultsView()
         self.inspect = InspectView(self._data_root)
+        self.predict_view = PredictView()
         self.tabs = QTabWidget()
         progress_page = QWidget()
         lay = QVBoxLayout(progress_page)
@@ -102,6 +104,7 @@ class TrainingPanel(QWidget):
         self.tabs.addTab(progress_page, "Progress")
         self.tabs.addTab(self.results, "Results")
         self.tabs.addTab(self.inspect, "Inspect")
+        self.tabs.addTab(self.predict_view, "Predict")
         left = QWidget()
         left_lay = QVBoxLayout(left)
         scroll = QScrollArea()
@@ -227,7 +230,14 @@ class TrainingPanel(QWidget):
         """
         stopped = self.job.shutdown(timeout_ms) if self.job is not None else True
         downloads = self.form.shutdown(timeout_ms)
-        return self.inspect.shutdown(timeout_ms) and stopped and downloads
+        predicting = self.predict_view.shutdown(timeout_ms)
+        return self.inspect.shutdown(timeout_ms) and stopped and downloads and predicting
+
+    @Slot()
+    def predict_images(self) -> None:
+        """The Predict tab, asking for image files to classify with the run shown."""
+        self.tabs.setCurrentWidget(self.predict_view)
+        self.predict_view.open_files_dialog()
 
     # ------------------------------------------------------------ earlier runs
     @Slot()
@@ -249,6 +259,7 @@ class TrainingPanel(QWidget):
             history = read_json_file(run_dir / "history.json", [])
             metrics = read_json_file(run_dir / "metrics.json", None)
             self.inspect.set_run(run_dir if (run_dir / "checkpoints").is_dir() else None)
+            self.predict_view.set_run(run_dir if (run_dir / "checkpoints").is_dir() else None)
         except (OSError, ValueError) as exc:
             self._refuse("Cannot open the run", f"{run_dir}: {exc}")
             return False
@@ -309,6 +320,7 @@ class TrainingPanel(QWidget):
             self.results.show_message("The data has no test split: no test metrics.")
         if (run_dir / "checkpoints" / "last.json").is_file():
             self.inspect.set_run(run_dir)
+            self.predict_view.set_run(run_dir)
         self.message.emit(self.status.text())
 
     @Slot(str, str)
