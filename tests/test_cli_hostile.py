@@ -146,3 +146,41 @@ def test_failed_export_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="pass project"):  # safetensors needs the project
         export(build_model(build_preset("lenet5")), "safetensors", out, project=None)
     assert list(tmp_path.iterdir()) == []  # neither the staging folder nor "new"
+
+
+FULL_DISK = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+from cnnstudio.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_on_full_disk(argv: list[str], cwd: Path) -> tuple[int, list[str]]:
+    """Run the CLI in a process whose files cannot grow past 50 kB (a disk that fills up)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FULL_DISK, *argv], cwd=cwd,
+                         capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in out.stderr and "terminate called" not in out.stderr
+    return out.returncode, error_lines(out.stderr)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript", "safetensors", "python"])
+def test_export_onto_a_full_disk_is_one_line_and_leaves_nothing(fmt: str,
+                                                                 tmp_path: Path) -> None:
+    code, lines = run_on_full_disk(["export", "lenet5", "--format", fmt, "--out",
+                                    str(tmp_path / "out" / "m")], tmp_path)
+    assert code == 1 and len(lines) == 1, lines
+    assert "out" in lines[0] and "free some space" in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_training_onto_a_full_disk_is_one_line(tmp_path: Path) -> None:
+    code, lines = run_on_full_disk(
+        ["train", str(EXAMPLES / "conv_pool.cnnproj"), "--dataset", "mnist-sample",
+         "--epochs", "1", "--out", str(tmp_path / "run"), "--no-progress"], tmp_path)
+    assert code == 1 and len(lines) == 1, lines
+    assert "run" in lines[0] and "free some space" in lines[0]

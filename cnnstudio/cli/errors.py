@@ -19,6 +19,8 @@ from typing import NoReturn
 OS_ADVICE = {
     errno.ENOSPC: "no space left on the disk; free some space or choose another folder",
     errno.EDQUOT: "disk quota exceeded; free some space or choose another folder",
+    errno.EFBIG: "the file grew past what this file system (or a limit) allows; free some "
+    "space or choose another folder",
     errno.EACCES: "permission denied; choose a folder you can write to",
     errno.EPERM: "operation not permitted; choose a folder you can write to",
     errno.EROFS: "the file system is read-only; choose another folder",

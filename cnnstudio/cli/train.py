@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cnnstudio.cli.errors import describe, one_line
 from cnnstudio.cli.options import train_argument
 from cnnstudio.cli.target import add_target_args, open_target
 from cnnstudio.core.project_io import load, save
@@ -131,7 +132,7 @@ class Progress:
 
 
 def fail(message: str, code: int = 2) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {one_line(message)}", file=sys.stderr)
     return code
 
 
@@ -269,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
                     f"with --resume {run_dir} --lr ...", 1)
     except (TrainingError, ValueError, OSError) as exc:
         progress.close()
-        return fail(str(exc), 1)
+        return fail(describe(exc), 1)
     if rank0:
         print(f"{result.status}: {result.epochs_done} epoch(s); run folder {run_dir}")
         if result.test_metrics:

@@ -161,6 +161,8 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int | None = None,
         try:
             _dynamo(model, x, path, opset)
             report.exporter = "dynamo"
+        except OSError:  # a full disk or a missing folder: the fallback would fail the same way
+            raise
         except Exception as exc:  # the exporter raises many types; all lead to the fallback
             if not allow_legacy:
                 raise ExportError(f"the dynamo ONNX exporter failed: {exc}") from exc

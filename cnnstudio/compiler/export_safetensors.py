@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 from torch import nn
 
 from cnnstudio.compiler.errors import ExportVerificationError
@@ -39,7 +39,8 @@ def save_weights(model: nn.Module, path: str | Path) -> Path:
     """Write ``model``'s state dict to ``path`` (safetensors, CPU, contiguous)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state_tensors(model), str(path), metadata=weights_metadata(model))
+    # serialised in memory, written by Python: a full disk is an OSError naming the file
+    path.write_bytes(save(state_tensors(model), metadata=weights_metadata(model)))
     return path
 
 
@@ -55,7 +56,7 @@ def export_safetensors(model: nn.Module, project: Project, path: str | Path, *,
     project_path = path.with_suffix(".cnnproj")
     save_weights(model, path)
     project_io.save(project, project_path)
-    report = ExportReport("safetensors", str(path), exporter="safetensors.torch.save_file",
+    report = ExportReport("safetensors", str(path), exporter="safetensors.torch.save",
                           files=[str(path), str(project_path)])
     report.file_size = file_size(path)
     if verify:

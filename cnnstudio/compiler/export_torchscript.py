@@ -9,6 +9,7 @@ TorchScript's own reader, not by Python's pickle.
 
 from __future__ import annotations
 
+import io
 import time
 import warnings
 from collections.abc import Iterator
@@ -54,7 +55,11 @@ def export_torchscript(model: nn.Module, path: str | Path, *,
                 x = torch.randn(2, *compile_info(model).input_shape)
                 scripted = torch.jit.trace(model, (x,))
                 report.exporter = "torch.jit.trace"
-            torch.jit.save(scripted, str(path))
+            # saved to memory, written by Python: torch.jit.save aborts the process on a
+            # write error (a full disk), an OSError here names the file
+            buffer = io.BytesIO()
+            torch.jit.save(scripted, buffer)
+            path.write_bytes(buffer.getvalue())
         report.file_size = file_size(path)
         if verify:
             with _quiet_jit():

@@ -23,6 +23,7 @@ from torch import nn
 
 from cnnstudio.compiler.errors import ExportError
 from cnnstudio.compiler.verify import ExportReport
+from cnnstudio.core.files import named
 from cnnstudio.core.project_io import Project
 
 #: format -> what ``out`` names
@@ -72,7 +73,7 @@ def export(model: nn.Module, fmt: str, out: str | Path, project: Project | None 
     staging folder, then move the files into place (see the module docstring)."""
     files = check_destination(fmt, out, protect, overwrite)
     folder = files[0].parent
-    created = not folder.exists()
+    created = next((p for p in reversed([folder, *folder.parents]) if not p.exists()), None)
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".cnnstudio-export-", dir=folder))
     try:
@@ -80,10 +81,15 @@ def export(model: nn.Module, fmt: str, out: str | Path, project: Project | None 
         report = _export(model, fmt, staged_out, project, opset, metadata)
         for f in files:
             os.replace(staging / f.name, f)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise named(exc, files[0]) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        if created:
-            shutil.rmtree(folder, ignore_errors=True)
+        if created is not None:  # the first folder this export made
+            shutil.rmtree(created, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)
     return _moved(report, staging, folder)

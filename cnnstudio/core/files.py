@@ -37,9 +37,19 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
             os.fsync(fh.fileno())
         os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise named(exc, target) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def named(exc: OSError, path: str | os.PathLike[str]) -> OSError:
+    """``exc`` naming ``path`` when it names no file (a write that fails on a full disk)."""
+    if exc.filename is not None:
+        return exc
+    return OSError(exc.errno, exc.strerror or str(exc), os.fspath(path))
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:

@@ -19,8 +19,9 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
+from cnnstudio.core.files import write_bytes_atomic
 from cnnstudio.core.limits import (
     MAX_JSON_BYTES,
     InputLimitError,
@@ -49,7 +50,8 @@ def _cpu_copy(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 def save_weights(path: str | Path, model: torch.nn.Module,
                  metadata: dict[str, str] | None = None) -> None:
     tensors = _cpu_copy(unwrap(model).state_dict())
-    write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+    # serialised in memory, written by Python: a full disk is an OSError naming the file
+    write_bytes_atomic(Path(path), save(tensors, metadata=metadata))
 
 
 def check_safetensors(path: str | Path) -> dict[str, Any]:
@@ -158,7 +160,7 @@ def save_checkpoint(folder: str | Path, name: str, model: torch.nn.Module,
     if optimizer is not None:
         tensors, opt_info = optimizer_state(optimizer)
         write_atomic(folder / f"{name}.optim.safetensors",
-                     lambda tmp: save_file(tensors, str(tmp), metadata={"tag": tag}))
+                     lambda tmp: tmp.write_bytes(save(tensors, metadata={"tag": tag})))
         meta["optimizer"] = opt_info
     if scheduler is not None:
         meta["scheduler"] = _jsonable(scheduler.state_dict())
