@@ -164,7 +164,7 @@ class TrainForm(QWidget):
             return
         root = self.data_root.text().strip() or None
         worker = CallWorker(lambda cancel: _download(name, root, worker, cancel))
-        job = Job(worker, self)
+        job = Job(worker)  # no Qt parent: a parked job must outlive the form
         job.progress.connect(self._on_download_progress)
         job.done.connect(self._on_downloaded)
         job.failed.connect(self._on_download_failed)
