@@ -62,6 +62,18 @@ def device(text: str) -> str:
     return text
 
 
+def text_type(option: TrainOption) -> Callable[[str], str]:
+    """An argparse type for a text option, refusing what the declaration refuses."""
+    def parse(text: str) -> str:
+        why = option.problem(text)
+        if why:
+            raise argparse.ArgumentTypeError(why)
+        return text
+
+    parse.__name__ = "text"
+    return parse
+
+
 def train_argument(option: TrainOption) -> dict[str, Any]:
     """``add_argument`` keywords for ``option`` (its flag is the first argument; the default
     is left to the caller)."""
@@ -84,6 +96,9 @@ def train_argument(option: TrainOption) -> dict[str, Any]:
         words["type"] = device
         words["metavar"] = "{" + ",".join(DEVICES) + ",cuda:N}"
         extra = f"default {shown}"
+    elif option.kind == "text":
+        words["type"] = text_type(option)
+        extra = f"default {shown or option.placeholder}"
     else:
         words |= {"nargs": "*", "type": augmentation}
         extra = f"default {shown or 'none'}"

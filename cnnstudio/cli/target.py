@@ -9,6 +9,7 @@ from pathlib import Path
 from cnnstudio.core.errors import ProjectFileError
 from cnnstudio.core.layers import Shape
 from cnnstudio.core.presets import PRESETS, build_preset
+from cnnstudio.core.presets.origin import PRESET_KEY
 from cnnstudio.core.project_io import Project, load
 from cnnstudio.core.retarget import set_input_shape, set_num_classes
 
@@ -64,7 +65,7 @@ def load_target(args: argparse.Namespace) -> Project:
             graph = build_preset(target, shape, classes, layout=False)
         except ValueError as exc:
             raise TargetError(f"{target}: {exc}") from None
-        return Project(graph, PRESETS[target].title)
+        return Project(graph, PRESETS[target].title, metadata={PRESET_KEY: target})
     raise TargetError(
         f"{target!r} is neither a project file nor a preset id. Presets: "
         f"{', '.join(sorted(PRESETS))}."

@@ -122,6 +122,10 @@ class Progress:
                 if event.get(key) is not None:
                     parts.append(f"{key} {event[key]:.4f}")
             print("  ".join(parts), flush=True)
+        elif kind == "unfrozen":
+            self.close()
+            print(f"epoch {event['epoch']}: {len(event['nodes'])} frozen node(s) now trainable "
+                  "(--unfreeze-after)", flush=True)
         elif kind in ("end", "cancelled"):
             self.close()
 
@@ -198,6 +202,7 @@ def download_only(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from cnnstudio.compiler import CompileError, build_model
+    from cnnstudio.presets_torch.finetune import prepare_fine_tuning, write_report
     from cnnstudio.training import NonFiniteLossError, TrainingError
     from cnnstudio.training.api import make_trainer, resume
     from cnnstudio.training.run_files import clear_run
@@ -234,10 +239,18 @@ def run(args: argparse.Namespace) -> int:
         for issue in analysis.issues:
             print(issue.describe(project.graph), file=sys.stderr)
         return 1
+    report = None
     try:
-        model = build_model(project.graph, for_training=True)
+        if args.resume:
+            model = build_model(project.graph, for_training=True)
+        else:  # --freeze and --weights apply when a run starts
+            settings = explicit_settings(args)
+            model, report = prepare_fine_tuning(project, settings.get("weights", ""),
+                                                settings.get("freeze", "none"))
     except CompileError as exc:
         return fail(str(exc), 1)
+    except (ValueError, OSError) as exc:
+        return fail(describe(exc), 1)
     input_shape = analysis.input_shape
     assert input_shape is not None and len(input_shape) == 3
     progress = Progress(rank0 and not args.no_progress and sys.stderr.isatty())
@@ -261,6 +274,9 @@ def run(args: argparse.Namespace) -> int:
                           flush=True)
                 run_dir.mkdir(parents=True, exist_ok=True)
                 save(project, run_dir / "project.cnnproj")
+                if report is not None:
+                    write_report(run_dir, report)
+                    print("\n".join(report.lines()), flush=True)
             result = trainer.fit()
     except NonFiniteLossError as exc:
         progress.close()

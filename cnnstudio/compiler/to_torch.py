@@ -39,6 +39,7 @@ from cnnstudio.compiler.lowering import ACTIVATIONS, Step, lower, run_step
 from cnnstudio.compiler.memory import physical_memory, weights_issue
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.layers import Shape
+from cnnstudio.core.retarget import classifier_node
 from cnnstudio.core.shapes import Analysis, Issue, analyse
 
 META_KEY = "cnnstudio"
@@ -58,6 +59,7 @@ class CompileInfo:
     kinds: dict[str, str]            # node name -> kind
     shapes: dict[str, Shape]         # node name -> output shape (without the batch)
     steps: list[Step] = field(default_factory=list)  # without their modules
+    head: str | None = None          # the classifier node's name (core.retarget)
 
     @property
     def names(self) -> dict[str, str]:
@@ -189,6 +191,7 @@ def build_model(graph: Graph, *, for_training: bool = False) -> fx.GraphModule:
         shapes={graph.nodes[n].name: analysis.infos[n].shape  # type: ignore[misc]
                 for n in analysis.order},
         steps=[_bare(s) for s in steps],
+        head=head.name if (head := classifier_node(graph)) is not None else None,
     )
     model.meta[META_KEY] = info
     return model

@@ -97,6 +97,7 @@ class FileOps(_Base):
 
     def open_preset(self, preset_id: str) -> bool:
         from cnnstudio.core.presets import PRESETS, build_preset  # many builders: load late
+        from cnnstudio.core.presets.origin import PRESET_KEY
 
         if not self.maybe_save():
             return False
@@ -106,7 +107,7 @@ class FileOps(_Base):
         except (GraphError, ValueError, KeyError) as exc:
             QMessageBox.critical(self, "Cannot build the preset", str(exc))
             return False
-        doc = Document(Project(graph, preset.id, preset.description))
+        doc = Document(Project(graph, preset.id, preset.description, {PRESET_KEY: preset.id}))
         doc.collapse_all_if_large(relayout=True)
         self.set_document(doc)
         return True

@@ -41,14 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping
 import torch
 
 from cnnstudio.core.presets.classic import VGG_DEPTHS
-
-#: the preset ids with a torchvision counterpart of the same name
-TORCHVISION_PRESETS = (
-    "alexnet", *[f"vgg{d}{s}" for d in VGG_DEPTHS for s in ("", "_bn")], "googlenet",
-    "inception_v3", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-    "densenet121", "densenet169", "densenet201", "mobilenet_v2", "mobilenet_v3_small",
-    "mobilenet_v3_large", "efficientnet_b0", "convnext_tiny",
-)
+from cnnstudio.core.presets.origin import TORCHVISION_PRESETS
 
 
 class MappingError(KeyError):

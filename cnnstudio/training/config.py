@@ -47,6 +47,10 @@ class TrainConfig:
     monitor: str = "val_accuracy"  # chooses the best checkpoint and drives early stopping
     device: str = "auto"
     seed: int = 0
+    weights: str = ""  # pretrained weights: a .pth/.safetensors file or "torchvision"
+    freeze: str = "none"  # none | backbone | node names separated by commas
+    backbone_lr_factor: float = 1.0  # the non-head parameters learn at lr * this
+    unfreeze_after: int = 0  # epochs after which frozen nodes become trainable (0: never)
     augment: list[str] = field(default_factory=list)  # e.g. ["crop:4", "hflip", "rotate:10"]
     val_split: float = 0.1
     test_split: float = 0.1  # used only when the data has no test part of its own

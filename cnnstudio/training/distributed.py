@@ -54,6 +54,16 @@ def setup(device_type: str = "cpu") -> DistContext:
     return DistContext(rank, world, local_rank, owns_group=True)
 
 
+def wrap(model: torch.nn.Module, ctx: DistContext, device: torch.device) -> torch.nn.Module:
+    """``model`` in DistributedDataParallel under torchrun (made again when parameters are
+    unfrozen: DDP reduces the gradients of the parameters trainable when it is made)."""
+    if not ctx.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    return DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
 def teardown(ctx: DistContext) -> None:
     if ctx.owns_group and dist.is_initialized():
         dist.destroy_process_group()

@@ -73,13 +73,15 @@ def fault_message(what: str, epoch: int, batch: int, lr: float,
 def apply_resume_settings(optimizer: torch.optim.Optimizer, scheduler: Any,
                           new_lr: float | None) -> None:
     """After a resumed run loads ``last``: a new learning rate replaces the restored one
-    (api.check_resume_changes allows it only with schedules that work on the current lr)."""
+    (api.check_resume_changes allows it only with schedules that work on the current lr); a
+    backbone group keeps its ``lr_factor``."""
     if new_lr is None:
         return
-    for group in optimizer.param_groups:
-        group["lr"] = group["initial_lr"] = new_lr
+    lrs = [new_lr * group.get("lr_factor", 1.0) for group in optimizer.param_groups]
+    for group, lr in zip(optimizer.param_groups, lrs, strict=True):
+        group["lr"] = group["initial_lr"] = lr
     if scheduler is not None and hasattr(scheduler, "base_lrs"):
-        scheduler.base_lrs = [new_lr for _ in optimizer.param_groups]
+        scheduler.base_lrs = lrs
 
 
 def non_finite_tensors(model: torch.nn.Module) -> list[tuple[str, int]]:

@@ -11,6 +11,7 @@ Events (``event`` key, then values; epochs and batches count from 1):
             samples_per_s, lr, eta_s  (every ``log_every`` batches and the last one)
   epoch     epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds,
             samples_per_s, best  (also the row appended to history.json)
+  unfrozen  epoch, nodes  (``unfreeze_after``: the frozen nodes became trainable)
   cancelled epoch, batch
   end       status (completed | early_stopped | cancelled | error), message, ...
 
@@ -55,7 +56,13 @@ from cnnstudio.training.guards import (
     non_finite_tensors,
 )
 from cnnstudio.training.metrics import TensorBoardLog, write_metrics
-from cnnstudio.training.optim import build_optimizer, build_scheduler, current_lr
+from cnnstudio.training.optim import (
+    build_optimizer,
+    build_scheduler,
+    current_lr,
+    param_groups,
+    unfreeze_frozen,
+)
 from cnnstudio.training.run_files import history_path, probe_outputs, write_run_config
 
 log = logging.getLogger("cnnstudio.training")
@@ -97,12 +104,7 @@ class Trainer:
         self.model = model.to(device)
         if self.speed.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.net: torch.nn.Module = self.model
-        if self.ctx.enabled:
-            from torch.nn.parallel import DistributedDataParallel as DDP
-
-            ids = [device.index] if device.type == "cuda" else None
-            self.net = DDP(self.model, device_ids=ids)
+        self.net: torch.nn.Module = dist_util.wrap(self.model, self.ctx, device)
 
     # ------------------------------------------------------------------ events
     def emit(self, event: str, **values: Any) -> None:
@@ -163,7 +165,7 @@ class Trainer:
             rank=ctx.rank, world_size=ctx.world_size, num_workers=cfg.num_workers)
         self.transform = BatchTransform(data.preprocess, cfg.augment, self.device,
                                         self.speed.channels_last, cfg.seed)
-        self.optimizer = build_optimizer(self.model.parameters(), cfg, self.device)
+        self.optimizer = build_optimizer(param_groups(self.model, cfg), cfg, self.device)
         self.scheduler, self.sched_when = build_scheduler(self.optimizer, cfg, len(self.batches))
         self.scaler = torch.amp.GradScaler("cuda") if self.speed.use_scaler else None
         self.criterion = torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
@@ -193,6 +195,10 @@ class Trainer:
         self.t_start, self.batches_run = time.perf_counter(), 0
         status, stale = "completed", 0
         for epoch in range(start, cfg.epochs):
+            if cfg.unfreeze_after and epoch >= cfg.unfreeze_after and (
+                    nodes := unfreeze_frozen(self.model)):  # their optimiser group has them
+                self.net = dist_util.wrap(self.model, ctx, self.device)  # DDP: anew
+                self.emit("unfrozen", epoch=epoch + 1, nodes=nodes)
             row = self._epoch(epoch)
             if row is None:
                 status = "cancelled"

@@ -26,9 +26,25 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 CHANNELS_LAST = ("auto", "on", "off")
 MONITORS = ("val_accuracy", "val_loss")
 #: the sections of the training form, in order
-GROUPS = ("Training", "Optimiser", "Data", "Device")
+GROUPS = ("Training", "Optimiser", "Transfer", "Data", "Device")
+#: the longest text a text option takes (a file path or a list of node names)
+MAX_TEXT = 4096
 
-Kind = Literal["int", "float", "bool", "choice", "device", "list"]
+Kind = Literal["int", "float", "bool", "choice", "device", "list", "text"]
+
+
+def parse_freeze(text: str) -> str | list[str]:
+    """``--freeze``: ``none``, ``backbone`` (every weighted node but the head) or node names
+    separated by commas; ValueError says what is allowed."""
+    text = text.strip()
+    if text in ("none", "backbone"):
+        return text
+    names = [name.strip() for name in text.split(",")]
+    bad = [name for name in names if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)]
+    if not text or bad:
+        raise ValueError(f"freeze {text!r}: give none, backbone or node names separated by "
+                         "commas (e.g. conv1,layer1_0_conv1)")
+    return names
 
 
 def is_device_name(text: str) -> bool:
@@ -54,6 +70,7 @@ class TrainOption:
     resumable: bool = False  # ``--resume`` may give it again (see training.api.RESUMABLE)
     typed: bool = False  # a float spanning orders of magnitude: typed as text (1e-3)
     metavar: str | None = None
+    placeholder: str = ""  # what an empty text field means (the form shows it)
 
     @property
     def default(self) -> Any:
@@ -93,6 +110,14 @@ class TrainOption:
             return f"must be one of {', '.join(self.choices)}"
         if self.kind == "device" and not (isinstance(value, str) and is_device_name(value)):
             return f"must be one of {', '.join(DEVICES)} or cuda:N"
+        if self.kind == "text":
+            if not isinstance(value, str) or len(value) > MAX_TEXT or "\n" in value:
+                return f"must be one line of text (at most {MAX_TEXT} characters)"
+            if self.name == "freeze":
+                try:
+                    parse_freeze(value)
+                except ValueError as exc:
+                    return str(exc)
         if self.kind == "list":
             if not isinstance(value, list | tuple):
                 return "must be a list"
@@ -150,6 +175,20 @@ TRAIN_OPTIONS: tuple[TrainOption, ...] = (
            resumable=True),
     _float("grad_clip", "--grad-clip", "Gradient clipping", 0, 1e6,
            "largest gradient norm (0: off)", "Optimiser", resumable=True),
+    TrainOption("weights", "--weights", "Pretrained weights", "text",
+                "pretrained weights loaded when the run starts: a .pth or .safetensors file, "
+                "or torchvision (the torch hub cache; never downloaded)", "Transfer",
+                metavar="FILE|torchvision", placeholder="none (fresh weights)"),
+    TrainOption("freeze", "--freeze", "Freeze", "text",
+                "nodes frozen when the run starts: none, backbone (every weighted node but "
+                "the head) or node names separated by commas", "Transfer",
+                metavar="backbone|none|NODE[,NODE...]", placeholder="none"),
+    _float("backbone_lr_factor", "--backbone-lr-factor", "Backbone LR factor", 0, 1000,
+           "the backbone (every node but the head) learns at lr times this factor",
+           "Transfer", typed=True, metavar="F"),
+    _int("unfreeze_after", "--unfreeze-after", "Unfreeze after", 0, 100_000,
+         "epochs after which every frozen node becomes trainable (0: never)", "Transfer",
+         metavar="N"),
     TrainOption("augment", "--augment", "Augmentation", "list",
                 "e.g. crop:4 hflip rotate:10 jitter:0.2 erase:0.25", "Data", resumable=True,
                 metavar="AUG"),

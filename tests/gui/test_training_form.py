@@ -48,7 +48,8 @@ def test_every_option_is_in_the_form_as_declared(form: TrainForm) -> None:
         elif isinstance(field, QCheckBox):
             assert option.kind == "bool"
         else:
-            assert isinstance(field, QLineEdit) and (option.typed or option.kind == "list")
+            assert isinstance(field, QLineEdit)
+            assert option.typed or option.kind in ("list", "text")
 
 
 @pytest.mark.parametrize(("name", "text", "said"), [

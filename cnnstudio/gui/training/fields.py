@@ -110,6 +110,9 @@ def make_field(option: TrainOption) -> QWidget:
         field.setCurrentText(default)
     elif option.kind == "device":
         field = DeviceCombo(default)
+    elif option.kind == "text":  # a file, or node names
+        field = QLineEdit("" if default == option.placeholder else default)
+        field.setPlaceholderText(option.placeholder)
     else:  # a typed float, or the augmentation list
         field = QLineEdit(f"{default:g}" if option.kind == "float" else " ".join(default))
         if option.kind == "list":
@@ -133,6 +136,13 @@ def read_field(option: TrainOption, field: QWidget) -> Any:
         return field.isChecked()
     elif isinstance(field, QComboBox):
         return field.currentText()
+    elif option.kind == "text":
+        assert isinstance(field, QLineEdit)
+        value = field.text().strip() or option.default
+        why = option.problem(value)
+        if why:
+            raise ValueError(f"{name}: {why}")
+        return value
     elif option.kind == "list":
         assert isinstance(field, QLineEdit)
         value = field.text().split()
