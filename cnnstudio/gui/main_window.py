@@ -39,9 +39,12 @@ from cnnstudio.gui.training import add_training_dock
 
 if TYPE_CHECKING:
     from cnnstudio.gui.export_dialog import ExportDialog
+    from cnnstudio.gui.training.pretrained import PretrainedLoader
 
 
 class MainWindow(FileOps, QMainWindow):
+    pretrained: PretrainedLoader  # Train > Load Pretrained Weights... (training.dock)
+
     def __init__(self, settings: QSettings | None = None, recovery_dir: Path | None = None,
                  autosave_ms: int = 60_000) -> None:
         super().__init__()
@@ -132,6 +135,7 @@ class MainWindow(FileOps, QMainWindow):
             return
         self.autosaver.shutdown()
         self.training.shutdown()
+        self.pretrained.shutdown()
         if self.export_window is not None:
             self.export_window.shutdown()
         self.release_clipboard()

@@ -45,6 +45,10 @@ TORCHVISION = "torchvision"  # the --weights value naming the torch hub cache
 WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors")
 
 
+class WeightsNotFoundError(FileNotFoundError):
+    """No weights file where ``--weights`` points (or none in the torch hub cache)."""
+
+
 @dataclass
 class FineTuneReport:
     """What a run starts from: the weights loaded, the nodes left fresh and the frozen ones."""
@@ -110,7 +114,7 @@ def weights_path(spec: str, preset: str | None) -> Path:
             raise ValueError(f"--weights {spec}: give a .pth or .safetensors file, or "
                              "torchvision")
         if not path.is_file():
-            raise FileNotFoundError(f"--weights: no file at {path}")
+            raise WeightsNotFoundError(f"--weights: no file at {path}")
         return path
     if preset not in TORCHVISION_PRESETS:
         raise ValueError("--weights torchvision needs a network made from a torchvision preset "
@@ -120,7 +124,7 @@ def weights_path(spec: str, preset: str | None) -> Path:
     if found is None:
         names = torchvision_file_names(preset)
         folder = Path(torch.hub.get_dir()) / "checkpoints"
-        raise FileNotFoundError(
+        raise WeightsNotFoundError(
             f"no torchvision weights for {preset} in the torch hub cache: put {names[0]} into "
             f"{folder}/ (CNN Studio never downloads weights)")
     return found
@@ -197,3 +201,10 @@ def write_report(run_dir: str | Path, report: FineTuneReport) -> Path:
     path = Path(run_dir) / REPORT_FILE
     write_bytes_atomic(path, json.dumps(report.to_dict(), indent=2).encode("utf-8"))
     return path
+
+
+def check_weights(project: Project, weights: str) -> FineTuneReport:
+    """Load ``weights`` into a model compiled from ``project`` to check that they fit (the
+    app's Load Pretrained Weights...); the project is left as it is."""
+    model = build_model(project.graph, for_training=True)
+    return load_weights(model, project, weights)

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from cnnstudio.gui.training.panel import TrainingPanel
+from cnnstudio.gui.training.pretrained import PretrainedLoader
 
 if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow
@@ -88,6 +89,11 @@ def add_training_dock(w: MainWindow) -> TrainingPanel:
         items[name] = action
         w.actions.all[f"train_{name}"] = action
     items["stop"].setEnabled(False)
+    menu.insertSeparator(items["predict"])
+    w.pretrained = PretrainedLoader(w, panel)
+    menu.insertAction(items["predict"], w.pretrained.action)
+    w.actions.all["train_load_weights"] = w.pretrained.action
+    menu.aboutToShow.connect(w.pretrained.update_enabled)
 
     def follow(running: bool) -> None:
         items["start"].setEnabled(not running)

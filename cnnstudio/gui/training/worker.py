@@ -102,7 +102,8 @@ def _is_expected(exc: Exception) -> bool:
 
 
 class TrainWorker(Worker):
-    """Build the model from a private copy of the graph and run ``cnnstudio.training.train``."""
+    """Build the model from a private copy of the graph, apply the config's pretrained weights
+    and frozen nodes (``presets_torch.finetune``, as ``cnnstudio train``) and train it."""
 
     keep_result_when_cancelled = True
 
@@ -118,12 +119,17 @@ class TrainWorker(Worker):
         self.progress.emit(dict(event))
 
     def work(self) -> dict[str, Any]:
-        from cnnstudio.compiler import build_model
+        from cnnstudio.core import project_io
         from cnnstudio.core.files import write_bytes_atomic
+        from cnnstudio.presets_torch.finetune import prepare_fine_tuning, write_report
         from cnnstudio.training.api import make_trainer
 
         self.progress.emit({"event": "preparing", "message": "Loading the data..."})
-        model = build_model(self.graph, for_training=True)
+        # the pretrained weights and the frozen nodes, as cnnstudio train --weights --freeze
+        project = (project_io.Project(self.graph) if self.project_text is None
+                   else project_io.loads(self.project_text))
+        project.graph = self.graph
+        model, report = prepare_fine_tuning(project, self.config.weights, self.config.freeze)
         data = prepared_data(self.source, self.input_shape, self.config, self.root)
         if self.cancel.is_set():
             return {"status": "cancelled", "epochs_done": 0, "run_dir": str(self.run_dir),
@@ -132,9 +138,12 @@ class TrainWorker(Worker):
         trainer = make_trainer(model, data, self.config, self.run_dir, listener=self._listen,
                                cancel=self.cancel)
         self.run_dir.mkdir(parents=True, exist_ok=False)
-        if self.project_text is not None:
+        if self.project_text is not None:  # with the nodes --freeze froze
             write_bytes_atomic(self.run_dir / "project.cnnproj",
-                               self.project_text.encode("utf-8"))
+                               project_io.dumps(project).encode("utf-8"))
+        if report is not None:
+            write_report(self.run_dir, report)
+            self.progress.emit({"event": "preparing", "message": "; ".join(report.lines())})
         return result_dict(trainer.fit(), self.run_dir)
 
 
