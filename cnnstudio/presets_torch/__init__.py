@@ -5,6 +5,8 @@
 - ``transfer``: offline transfer learning: ``pretrained_model``, ``load_pretrained``,
   ``load_state_file``, ``find_cached_weights`` (torch hub cache, never downloads),
   ``fine_tune_head``, ``freeze_all``, ``set_trainable``, ``sync_trainable``.
+- ``finetune``: ``--weights`` / ``--freeze`` applied when a run starts (``prepare_fine_tuning``,
+  for ``cnnstudio train`` and the app's training worker) and the run's ``pretrained.json``.
 """
 
 from cnnstudio.presets_torch.mapping import (

@@ -178,7 +178,7 @@ TRAIN_OPTIONS: tuple[TrainOption, ...] = (
     TrainOption("weights", "--weights", "Pretrained weights", "text",
                 "pretrained weights loaded when the run starts: a .pth or .safetensors file, "
                 "or torchvision (the torch hub cache; never downloaded)", "Transfer",
-                metavar="FILE|torchvision", placeholder="none (fresh weights)"),
+                metavar="FILE|torchvision", placeholder="none: fresh weights"),
     TrainOption("freeze", "--freeze", "Freeze", "text",
                 "nodes frozen when the run starts: none, backbone (every weighted node but "
                 "the head) or node names separated by commas", "Transfer",
