@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cnnstudio.__main__ import main
+from cnnstudio.core.builder import GraphBuilder
+from cnnstudio.core.project_io import Project, save
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 Case = Callable[[Path], tuple[list[str], int, str]]
@@ -40,6 +44,38 @@ def write(path: Path, data: bytes | str) -> Path:
         path.write_bytes(data)
     return path
 
+
+def npz(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
+    np.savez(path, x=x, y=y)
+    return path
+
+
+def npy_named_npz(path: Path) -> Path:
+    np.save(path.with_suffix(".npy"), np.zeros((3, 4)))
+    path.with_suffix(".npy").rename(path)
+    return path
+
+
+def nan_images(path: Path) -> Path:
+    x = np.random.default_rng(0).random((20, 8, 8)).astype(np.float32)
+    x[0, 0, 0] = np.nan
+    return npz(path, x, np.arange(20) % 2)
+
+
+def huge_weights_project(path: Path) -> Path:
+    """Two convolutions of 65,536 filters: 38.7 G parameters, more than any machine here."""
+    b = GraphBuilder()
+    x = b.input(1, 28, 28)
+    x = b.add("Conv2d", x, name="wide", filters=65536, kernel=3)
+    x = b.add("Conv2d", x, name="wider", filters=65536, kernel=3)
+    x = b.add("GlobalAvgPool", x)
+    b.add("Dense", x, units=10)
+    save(Project(b.graph, "huge"), path)
+    return path
+
+
+EXAMPLE = str(EXAMPLES / "conv_pool.cnnproj")
+TRAIN = ["train", EXAMPLE, "--dataset", "mnist-sample"]
 
 # each case: tmp -> (argv, expected exit code, a fragment the one line must hold)
 CASES: dict[str, Case] = {
@@ -87,6 +123,35 @@ CASES: dict[str, Case] = {
     "predict a missing image": lambda t: (["predict", str(t), str(t / "no.png")], 1, "no.png"),
     "top-k out of range": lambda t: (["predict", str(t), "x.png", "--top-k", "0"], 2,
                                      "--top-k"),
+    "train on a .npy named .npz": lambda t: (
+        [*TRAIN[:2], "--dataset", str(npy_named_npz(t / "a.npz")), "--out", str(t / "r")], 1,
+        "looks like a .npy array"),
+    "train on NaN images": lambda t: (
+        [*TRAIN[:2], "--dataset", str(nan_images(t / "n.npz")), "--out", str(t / "r")], 1,
+        "non-finite"),
+    "train on a label of 10^12": lambda t: (
+        [*TRAIN[:2], "--dataset", str(npz(t / "l.npz", np.zeros((4, 8, 8), np.uint8),
+                                          np.array([10**12, 0, 1, 0]))),
+         "--out", str(t / "r")], 1, "1000000000000"),
+    "train on a device": lambda t: ([*TRAIN[:2], "--dataset", "/dev/zero", "--out",
+                                     str(t / "r")], 1, "/dev/zero"),
+    "val split of 1.5": lambda t: ([*TRAIN, "--val-split", "1.5", "--out", str(t / "r")], 2,
+                                   "--val-split"),
+    "negative crop": lambda t: ([*TRAIN, "--augment", "crop:-4", "--out", str(t / "r")], 2,
+                                "crop:-4"),
+    "infinite learning rate": lambda t: ([*TRAIN, "--lr", "1e400", "--out", str(t / "r")], 2,
+                                         "--lr"),
+    "10^400 epochs": lambda t: ([*TRAIN, "--epochs", "1" + "0" * 400, "--out", str(t / "r")],
+                                2, "--epochs"),
+    "a missing GPU": lambda t: ([*TRAIN, "--device", "cuda:3", "--out", str(t / "r")], 1,
+                                "cuda:3"),
+    "65,536 filters on the CPU": lambda t: (
+        ["train", str(huge_weights_project(t / "huge.cnnproj")), "--dataset", "mnist-sample",
+         "--out", str(t / "r")], 1, "wide"),
+    "resume a non-run": lambda t: (["train", "--resume", str(t / "nowhere")], 2,
+                                   "not a run folder"),
+    "a 65,536-pixel input": lambda t: (["summary", EXAMPLE, "--input-shape", "1,65536,65536"],
+                                       2, "height"),
 }
 
 
@@ -102,6 +167,26 @@ def test_bad_input_is_one_line_and_keeps_files(name: str, tmp_path: Path,
     assert fragment in lines[0]
     assert "Traceback" not in err
     assert digest(tmp_path) == before  # nothing written, nothing replaced
+    assert not (tmp_path / "r").exists()  # no run folder for a run that cannot start
+    for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]+", lines[0]):
+        assert flag in KNOWN_FLAGS, f"the message names {flag}, which no command has"
+
+
+def known_flags() -> set[str]:
+    """Every option of every command (messages must name only these)."""
+    from cnnstudio.cli import build_parser
+
+    flags: set[str] = set()
+    parser = build_parser()
+    for action in parser._actions:
+        flags.update(action.option_strings)
+        for sub in getattr(action, "choices", None) or {}:
+            if isinstance(action.choices, dict):
+                flags.update(o for a in action.choices[sub]._actions for o in a.option_strings)
+    return flags
+
+
+KNOWN_FLAGS = known_flags()
 
 
 def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -184,3 +269,15 @@ def test_training_onto_a_full_disk_is_one_line(tmp_path: Path) -> None:
          "--epochs", "1", "--out", str(tmp_path / "run"), "--no-progress"], tmp_path)
     assert code == 1 and len(lines) == 1, lines
     assert "run" in lines[0] and "free some space" in lines[0]
+
+
+def test_every_flag_named_in_the_code_exists() -> None:
+    """Messages tell the truth: each ``--flag`` the package's text mentions is a real option
+    (the generated train.py's own options and torchrun's are theirs, not ours)."""
+    package = Path(__file__).resolve().parents[1] / "cnnstudio"
+    theirs = {"--max-steps", "--nproc-per-node", "--standalone"}
+    named = set()
+    for path in package.rglob("*.py"):
+        if path.name != "train_template.py":
+            named.update(re.findall(r"(?<![\w-])--[a-z][a-z-]+", path.read_text("utf-8")))
+    assert named - theirs <= KNOWN_FLAGS, sorted(named - theirs - KNOWN_FLAGS)
