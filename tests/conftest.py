@@ -35,3 +35,20 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} is absent (clone ../shared beside the repo)")
     return SHARED_DATA
+
+
+#: torchvision's file name for resnet18's ImageNet weights (what the torch hub cache holds)
+RESNET18_FILE = "resnet18-f37072fd.pth"
+
+
+@pytest.fixture(scope="session")
+def resnet18_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded state dict of torchvision's resnet18 (weights=None: nothing is downloaded),
+    saved under torchvision's file name, as pretrained weights for the transfer tests."""
+    import torch
+    import torchvision
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / RESNET18_FILE
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), path)
+    return path

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import torchvision
 from safetensors.torch import load_file
 
 from cnnstudio.cli import main
@@ -18,17 +17,14 @@ from cnnstudio.compiler import build_model
 from cnnstudio.core.presets import build_preset
 from cnnstudio.core.presets.origin import PRESET_KEY
 from cnnstudio.core.project_io import Project, save
+from tests.conftest import RESNET18_FILE
 
-RESNET18_FILE = "resnet18-f37072fd.pth"  # torchvision's IMAGENET1K_V1 file name
 SEED = 7  # the global seed before the CLI builds the model (its fresh head)
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / RESNET18_FILE
-    torch.save(torchvision.models.resnet18(weights=None).state_dict(), path)
-    return path
+@pytest.fixture
+def weights(resnet18_weights: Path) -> Path:
+    return resnet18_weights
 
 
 def train(target: str, data: Path, run: Path, *extra: str) -> int:

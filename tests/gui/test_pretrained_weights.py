@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import torch
-import torchvision
 from PySide6.QtWidgets import QMessageBox
 from safetensors.torch import load_file
 
@@ -21,20 +20,17 @@ from cnnstudio.core.presets.origin import PRESET_KEY
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.training.worker import TrainWorker
 from cnnstudio.training.config import TrainConfig
+from tests.conftest import RESNET18_FILE
 from tests.gui.conftest import Dialogs
 
-RESNET18_FILE = "resnet18-f37072fd.pth"
 FC_PARAMS = 512 * 1000 + 1000
 RESNET18_PARAMS = 11_689_512
 Yes, No = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / RESNET18_FILE
-    torch.save(torchvision.models.resnet18(weights=None).state_dict(), path)
-    return path
+@pytest.fixture
+def weights(resnet18_weights: Path) -> Path:
+    return resnet18_weights
 
 
 def load(qtbot: Any, window: MainWindow) -> None:

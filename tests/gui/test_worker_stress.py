@@ -165,7 +165,8 @@ def test_shutdown_of_a_slow_job_is_bounded_and_reports_the_timeout(
     assert rec.results == [] and rec.failures == [] and rec.off_thread == 0  # dropped
 
 
-def test_shutdown_of_a_job_that_checks_cancel_returns_at_once(qtbot: Any) -> None:
+def started_patient_job() -> tuple[Recorder, Job]:
+    """A started job whose function waits (at most 10 s) until it is cancelled."""
     entered = threading.Event()
 
     def patient(cancel: threading.Event) -> dict[str, Any]:
@@ -177,6 +178,11 @@ def test_shutdown_of_a_job_that_checks_cancel_returns_at_once(qtbot: Any) -> Non
     job = rec.watch(Job(CallWorker(patient)))
     job.start()
     assert entered.wait(10.0)
+    return rec, job
+
+
+def test_shutdown_of_a_job_that_checks_cancel_returns_at_once(qtbot: Any) -> None:
+    rec, job = started_patient_job()
     t0 = time.perf_counter()
     assert job.shutdown(5000) is True
     assert time.perf_counter() - t0 < 2.0
@@ -186,17 +192,7 @@ def test_shutdown_of_a_job_that_checks_cancel_returns_at_once(qtbot: Any) -> Non
 
 
 def test_a_cancelled_call_ends_and_its_result_is_dropped(qtbot: Any) -> None:
-    entered = threading.Event()
-
-    def patient(cancel: threading.Event) -> dict[str, Any]:
-        entered.set()
-        cancel.wait(10.0)
-        return {"cancel_seen": cancel.is_set()}
-
-    rec = Recorder()
-    job = rec.watch(Job(CallWorker(patient)))
-    job.start()
-    assert entered.wait(10.0)
+    rec, job = started_patient_job()
     job.cancel()
     qtbot.waitUntil(lambda: rec.ended == 1, timeout=5000)
     assert rec.results == [] and rec.failures == [] and rec.off_thread == 0
