@@ -10,10 +10,12 @@ import os
 import sys
 from pathlib import Path
 
+from cnnstudio.cli import COMMANDS
+
 NO_DISPLAY = (
     "cnnstudio: no display to show the app on (DISPLAY and WAYLAND_DISPLAY are not set).\n"
-    "On a server, use the command line: cnnstudio summary | validate | presets | train | "
-    "evaluate | export (cnnstudio --help).\n"
+    f"On a server, use the command line: cnnstudio {' | '.join(COMMANDS)} "
+    "(cnnstudio --help).\n"
     "To run the app without a screen anyway, set QT_QPA_PLATFORM=offscreen."
 )
 
