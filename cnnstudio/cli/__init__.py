@@ -1,5 +1,5 @@
 """The headless command line: ``cnnstudio summary | validate | presets | train | evaluate |
-export | predict``.
+export | predict | runs``.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``;
 ``COMMANDS`` lists them in help order. Commands import torch only when they need it.
@@ -25,6 +25,7 @@ COMMANDS = {
     "evaluate": "evaluate",
     "export": "export",
     "predict": "predict",
+    "runs": "runs",
 }
 
 

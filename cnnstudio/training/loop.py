@@ -33,6 +33,7 @@ from typing import Any
 
 import torch
 
+from cnnstudio.runs.status import StatusWriter
 from cnnstudio.training import distributed as dist_util
 from cnnstudio.training.augment import BatchTransform, parse_augment
 from cnnstudio.training.checkpoints import checkpoint_exists, load_checkpoint, save_checkpoint
@@ -90,6 +91,8 @@ class Trainer:
         self.config, self.data = config, data
         self.run_dir = Path(run_dir) if run_dir else None
         self.listeners = list(listeners or [])
+        if run_dir is not None:  # status.json: running, then how the run ended (cnnstudio.runs)
+            self.listeners.append(StatusWriter(run_dir))
         self.cancel = cancel or threading.Event()
         threads = set_threads(config.num_threads, config.leave_core_for_gui)
         device = select_device(config.device)

@@ -17,6 +17,9 @@ CORE_MODULES = [
     "cnnstudio.core.schema",
     "cnnstudio.core.summary",
     "cnnstudio.cli",
+    "cnnstudio.runs",
+    "cnnstudio.runs.trash",
+    "cnnstudio.runs.user",
 ]
 
 
