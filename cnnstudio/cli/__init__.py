@@ -1,5 +1,5 @@
 """The headless command line: ``cnnstudio summary | validate | presets | train | evaluate |
-export | predict | runs``.
+export | predict | runs | diff``.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``;
 ``COMMANDS`` lists them in help order. Commands import torch only when they need it.
@@ -26,6 +26,7 @@ COMMANDS = {
     "export": "export",
     "predict": "predict",
     "runs": "runs",
+    "diff": "diff",
 }
 
 

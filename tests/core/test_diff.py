@@ -4,11 +4,16 @@ Dropout, a removed node, a rename alone, a rewired input, a changed kind (issue 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
+
+from cnnstudio.cli import main
 from cnnstudio.core.builder import GraphBuilder
 from cnnstudio.core.diff import ParamChange, diff_graphs, match_nodes
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.presets import build_preset
+from cnnstudio.core.project_io import Project, save
 from cnnstudio.core.shapes import analyse
 
 
@@ -141,3 +146,21 @@ def test_diff_as_json() -> None:
     assert data["changed"][0]["params"][0] == {"name": "filters", "old": 6, "new": 8}
     assert data["params"]["delta"] == data["params"]["new"] - data["params"]["old"] > 0
     assert data["added"] == [] and data["removed"] == [] and data["renamed"] == []
+
+
+def test_cli_diff_of_a_project_file_and_a_run_folder(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = lenet(), lenet()
+    new.set_param(new.by_name("c3").id, "kernel", 3)
+    save(Project(old, "lenet"), tmp_path / "old.cnnproj")
+    (tmp_path / "run").mkdir()
+    save(Project(new, "lenet"), tmp_path / "run" / "project.cnnproj")
+    assert main(["diff", str(tmp_path / "old.cnnproj"), str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "~ c3 (Conv2d): kernel 5x5 -> 3x3" in out
+    assert main(["diff", str(tmp_path / "run"), str(tmp_path / "run"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["changed"] == [] and data["params"]["delta"] == 0
+    assert data["b"] == str(tmp_path / "run")
+    assert main(["diff", str(tmp_path), str(tmp_path / "old.cnnproj")]) == 1
+    assert "without project.cnnproj" in capsys.readouterr().err
