@@ -1,0 +1,87 @@
+"""The design's picture as inline SVG, placed by the core's layered layout.
+
+One ``<g class="node">`` per node: a box in its category's colour with the node's name, kind
+and output shape; one ``<path class="edge">`` per connection, a vertical curve from the
+source's bottom to the target's top with a small arrowhead. The colours copy
+``gui/theme.py``'s category colours (the report stays Qt-free).
+"""
+
+from __future__ import annotations
+
+from cnnstudio.core.graph import Graph
+from cnnstudio.core.layers import fmt_shape
+from cnnstudio.core.layout import layered_positions
+from cnnstudio.core.shapes import Analysis
+from cnnstudio.reports.page import esc
+
+#: category -> fill colour (as gui/theme.py's CATEGORY_COLOURS)
+CATEGORY_COLOURS = {
+    "Input": "#3f8f3a",
+    "Convolution": "#2f6db5",
+    "Pooling": "#15899a",
+    "Dense": "#7b4fb3",
+    "Normalisation": "#b7811a",
+    "Activation": "#c8553d",
+    "Dropout": "#6f7680",
+    "Merge": "#b0407a",
+    "Reshape": "#4a7f6a",
+}
+OTHER_COLOUR = "#5b6b8c"
+BOX_W, BOX_H, MARGIN = 184.0, 58.0, 16.0
+MAX_CHARS = 26
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_CHARS else text[:MAX_CHARS - 1] + "\u2026"
+
+
+def design_svg(graph: Graph, analysis: Analysis | None = None) -> str:
+    """The graph as an SVG picture (empty graph: a one-line note)."""
+    if not graph.nodes:
+        return '<p class="muted">The design has no layers.</p>'
+    pos = layered_positions(graph)
+    min_x = min(x for x, _ in pos.values()) - BOX_W / 2
+    min_y = min(y for _, y in pos.values())
+    width = max(x for x, _ in pos.values()) + BOX_W / 2 - min_x + 2 * MARGIN
+    height = max(y for _, y in pos.values()) + BOX_H - min_y + 2 * MARGIN
+
+    def box(nid: str) -> tuple[float, float]:
+        """The top-left corner of a node's box."""
+        x, y = pos[nid]
+        return x - BOX_W / 2 - min_x + MARGIN, y - min_y + MARGIN
+
+    out = [f'<svg class="design" width="{width:.0f}" height="{height:.0f}" '
+           f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="the design">',
+           f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" fill="#fafbfc"/>']
+    for e in graph.edges:
+        if e.src not in pos or e.dst not in pos:
+            continue
+        sx, sy = box(e.src)
+        dx, dy = box(e.dst)
+        x1, y1, x2, y2 = sx + BOX_W / 2, sy + BOX_H, dx + BOX_W / 2, dy
+        bend = max(abs(y2 - y1) / 2, 24.0)
+        out.append(f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} '
+                   f'{x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2 - 6:.1f}" fill="none" '
+                   f'stroke="#6b7280" stroke-width="1.6"/>'
+                   f'<polygon points="{x2 - 5:.1f},{y2 - 7:.1f} {x2 + 5:.1f},{y2 - 7:.1f} '
+                   f'{x2:.1f},{y2:.1f}" fill="#6b7280"/>')
+    for nid, node in graph.nodes.items():
+        x, y = box(nid)
+        info = analysis.infos.get(nid) if analysis is not None else None
+        shape = fmt_shape(info.shape) if info is not None and info.shape is not None else "?"
+        broken = info is not None and bool(info.issues)
+        fill = CATEGORY_COLOURS.get(node.spec.category, OTHER_COLOUR)
+        stroke = "#d00000" if broken else "#1f2937"
+        out.append(
+            f'<g class="node" data-kind="{esc(node.kind)}">'
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W:.0f}" height="{BOX_H:.0f}" rx="7" '
+            f'fill="{fill}" stroke="{stroke}" stroke-width="{2.5 if broken else 1}"/>'
+            f'<text x="{x + 10:.1f}" y="{y + 18:.1f}" font-size="13" font-weight="bold" '
+            f'fill="#ffffff">{esc(_short(node.name))}</text>'
+            f'<text x="{x + 10:.1f}" y="{y + 34:.1f}" font-size="11" fill="#ffffff">'
+            f'{esc(_short(node.kind))}</text>'
+            f'<text x="{x + 10:.1f}" y="{y + 49:.1f}" font-size="11" fill="#ffffff">'
+            f'{esc(_short(shape))}</text><title>{esc(node.name)} ({esc(node.kind)}): '
+            f'{esc(shape)}</title></g>')
+    out.append("</svg>")
+    return "".join(out)
