@@ -186,14 +186,25 @@ def build_report(paths: Sequence[str | Path]) -> str:
     return frame(f"CNN Studio comparison of {len(runs)} runs", comparison(runs))
 
 
-def write_report(paths: Sequence[str | Path], out: str | Path, overwrite: bool = False) -> Path:
-    """Write the report to ``out`` atomically; an existing file only with ``overwrite``."""
+def check_destination(paths: Sequence[str | Path], out: str | Path, overwrite: bool) -> Path:
+    """``out`` as a Path, or ``ReportExistsError``: a folder, an existing file without
+    ``overwrite``, or a file of an input run other than an .html file (never a run's data)."""
     target = Path(out)
     if target.is_dir():
         raise ReportExistsError(f"{target} is a folder; give a file name such as report.html")
+    inside = any(Path(p).resolve() in target.resolve().parents for p in paths)
+    if inside and target.suffix.lower() not in (".html", ".htm"):
+        raise ReportExistsError(f"{target} is inside a run folder of this report and is not an "
+                                ".html file; the report never replaces a run's files")
     if target.exists() and not overwrite:
         raise ReportExistsError(f"{target} exists; choose another --out, or pass --overwrite "
                                 "to replace it")
+    return target
+
+
+def write_report(paths: Sequence[str | Path], out: str | Path, overwrite: bool = False) -> Path:
+    """Write the report to ``out`` atomically; an existing file only with ``overwrite``."""
+    target = check_destination(paths, out, overwrite)
     text = build_report(paths)
     write_bytes_atomic(target, text.encode("utf-8"))
     return target
