@@ -38,10 +38,10 @@ from cnnstudio.core.shapes import analyse
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.training.form import TrainForm
 from cnnstudio.gui.training.inspect_view import InspectView
-from cnnstudio.gui.training.plots import LivePlots
+from cnnstudio.gui.training.plots import BatchStatus, LivePlots
 from cnnstudio.gui.training.predict_view import PredictView
 from cnnstudio.gui.training.results import ResultsView
-from cnnstudio.gui.training.runs import duration, new_run_dir, read_json_file
+from cnnstudio.gui.training.runs import new_run_dir, read_json_file
 from cnnstudio.gui.training.worker import SHUTDOWN_MS, Job, ResumeWorker, TrainWorker
 
 ERROR_TITLES = {
@@ -92,6 +92,8 @@ class TrainingPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.plots = LivePlots()
+        self.batch_status = BatchStatus(self.progress, self.status)
+        self.plots.timer.timeout.connect(self.batch_status.flush)
         self.results = ResultsView()
         self.inspect = InspectView(self._data_root)
         self.predict_view = PredictView()
@@ -280,21 +282,17 @@ class TrainingPanel(QWidget):
     @Slot(object)
     def _on_event(self, e: dict[str, Any]) -> None:
         kind = e["event"]
+        if kind == "batch":  # no widget work per event: the plots' timer shows it
+            self.plots.add_batch(e)
+            self.batch_status.pending = e
+            return
+        self.batch_status.flush()  # the last batch first, then this event's text
         if kind == "preparing":
             self.status.setText(e["message"])
         elif kind == "start":
             self.run_info = e
             self.status.setText(f"Training on {e['settings']}: {e['train_samples']} training, "
                                 f"{e['val_samples']} validation samples.")
-        elif kind == "batch":
-            self.plots.add_batch(e)
-            done = (e["epoch"] - 1) * e["batches"] + e["batch"]
-            self.progress.setValue(int(1000 * done / max(e["epochs"] * e["batches"], 1)))
-            self.status.setText(
-                f"Epoch {e['epoch']}/{e['epochs']}, batch {e['batch']}/{e['batches']}  |  "
-                f"loss {e['loss']:.4f}, accuracy {e['accuracy']:.3f}  |  "
-                f"{e['samples_per_s']:,.0f} samples/s  |  lr {e['lr']:.3g}  |  "
-                f"ETA {duration(e['eta_s'])}")
         elif kind == "epoch":
             self.plots.add_epoch(e)
             self.message.emit(f"Epoch {e['epoch']}: validation accuracy "
@@ -326,6 +324,7 @@ class TrainingPanel(QWidget):
     @Slot(str, str)
     def _on_failed(self, kind: str, message: str) -> None:
         self.failure = (kind, message)
+        self.batch_status.pending = None  # the timer must not write over the failure
         where = ""
         if self.run_dir is not None and (self.run_dir / "checkpoints").is_dir():
             where = f"\n\nThe last good checkpoint is kept in {self.run_dir / 'checkpoints'}."

@@ -6,6 +6,9 @@ part), so a fast run never redraws more than 25 times a second. The x axis is in
 training points (the engine's running means) at ``epoch - 1 + batch / batches``, validation
 points at whole epochs.
 
+``BatchStatus`` shows the latest batch event in the progress bar and the status line on the
+same timer: a batch event costs the GUI thread two appends and a reference, no widget work.
+
 pyqtgraph is imported when the plots are first shown or first needed, not at app start.
 """
 
@@ -17,7 +20,9 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from cnnstudio.gui.training.runs import duration
 
 REFRESH_MS = 40
 CURVES = {  # series name -> (plot, legend label, colour, with symbols)
@@ -57,6 +62,27 @@ class Series:
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         return self.x[:self.n], self.y[:self.n]
+
+
+class BatchStatus:
+    """The progress bar (0..1000 over the run) and status line of the latest batch event,
+    written by ``flush`` (the plots' timer, and before any other event is shown)."""
+
+    def __init__(self, bar: QProgressBar, label: QLabel) -> None:
+        self.bar, self.label = bar, label
+        self.pending: dict[str, Any] | None = None
+
+    def flush(self) -> None:
+        e, self.pending = self.pending, None
+        if e is None:
+            return
+        done = (e["epoch"] - 1) * e["batches"] + e["batch"]
+        self.bar.setValue(int(1000 * done / max(e["epochs"] * e["batches"], 1)))
+        self.label.setText(
+            f"Epoch {e['epoch']}/{e['epochs']}, batch {e['batch']}/{e['batches']}  |  "
+            f"loss {e['loss']:.4f}, accuracy {e['accuracy']:.3f}  |  "
+            f"{e['samples_per_s']:,.0f} samples/s  |  lr {e['lr']:.3g}  |  "
+            f"ETA {duration(e['eta_s'])}")
 
 
 class LivePlots(QWidget):

@@ -18,6 +18,10 @@ and waits at most ``timeout_ms``; it returns False and logs a warning when the t
 stopped by then (that thread is kept referenced until it ends). A thread is never terminated.
 
 torch is imported only inside ``run`` (in the worker thread), so the app starts without it.
+Training workers load libtorch's libraries with the GIL released first (``preload.py``), then
+import torch in their thread before anything else touches it.
+Batch events reach the GUI thread at most every ``EVENT_INTERVAL_S`` (and the last batch of
+each epoch always): the GUI thread has little to do per event, and nothing at 100 Hz.
 ``prepared_data`` keeps the last prepared dataset so that a second run, or the inspection of
 a run, does not read and split the same files again.
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -35,12 +40,14 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from cnnstudio.core.graph import Graph
+from cnnstudio.gui.training.preload import preload_torch
 from cnnstudio.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_MS = 5000  # the longest a closing window waits for a worker
 EXIT_WAIT_MS = 10_000  # the longest the interpreter's exit waits for a worker left running
+EVENT_INTERVAL_S = 0.05  # batch events forwarded to the GUI thread at most 20 times a second
 _DATA_CACHE: dict[str, Any] = {}
 _DATA_LOCK = threading.Lock()
 
@@ -68,6 +75,7 @@ class Worker(QObject):
     """
 
     keep_result_when_cancelled: ClassVar[bool] = False
+    needs_torch: ClassVar[bool] = False  # import torch first thing in ``run`` (preloaded)
     progress = Signal(object)  # dict
     done = Signal(object)  # dict
     failed = Signal(str, str)  # exception type name, message
@@ -76,13 +84,27 @@ class Worker(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.cancel = threading.Event()
+        self._last_batch = 0.0  # when the last batch event was forwarded
 
     def work(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def _listen(self, event: dict[str, Any]) -> None:
+        """The engine's listener (worker thread): batch events at most every
+        ``EVENT_INTERVAL_S``, always the last batch of an epoch; every other event."""
+        if event.get("event") == "batch" and event.get("batch") != event.get("batches"):
+            now = time.perf_counter()
+            if now - self._last_batch < EVENT_INTERVAL_S:
+                return
+            self._last_batch = now
+        self.progress.emit(dict(event))
+
     @Slot()
     def run(self) -> None:
         try:
+            if self.needs_torch:
+                preload_torch()
+                import torch  # noqa: F401  (in this thread, before anything else needs it)
             result = self.work()
         except Exception as exc:  # every failure reaches the user as a message box
             message = str(exc) or type(exc).__name__
@@ -106,6 +128,7 @@ class TrainWorker(Worker):
     and frozen nodes (``presets_torch.finetune``, as ``cnnstudio train``) and train it."""
 
     keep_result_when_cancelled = True
+    needs_torch = True
 
     def __init__(self, graph: Graph, source: str, config: TrainConfig, run_dir: Path,
                  input_shape: tuple[int, int, int], root: str | None = None,
@@ -114,9 +137,6 @@ class TrainWorker(Worker):
         self.graph, self.source, self.config = graph, source, config
         self.run_dir, self.input_shape, self.root = run_dir, input_shape, root
         self.project_text = project_text  # written as RUN/project.cnnproj once checks pass
-
-    def _listen(self, event: dict[str, Any]) -> None:
-        self.progress.emit(dict(event))
 
     def work(self) -> dict[str, Any]:
         from cnnstudio.core import project_io
@@ -159,13 +179,11 @@ class ResumeWorker(Worker):
     (``cnnstudio.training.api.resume``: the same checks and messages as ``train --resume``)."""
 
     keep_result_when_cancelled = True
+    needs_torch = True
 
     def __init__(self, run_dir: Path, epochs: int, root: str | None = None) -> None:
         super().__init__()
         self.run_dir, self.epochs, self.root = run_dir, epochs, root
-
-    def _listen(self, event: dict[str, Any]) -> None:
-        self.progress.emit(dict(event))
 
     def work(self) -> dict[str, Any]:
         from cnnstudio.compiler import build_model
