@@ -26,7 +26,6 @@ COMMANDS = {
     "export": "export",
     "predict": "predict",
     "runs": "runs",
-    "sweep": "sweep",
     "diff": "diff",
     "report": "html_report",  # not report.py: it would shadow errors.report here
 }
