@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.layers import fmt_shape
-from cnnstudio.core.layout import layered_positions
+from cnnstudio.core.layout import Y_GAP, layered_positions
 from cnnstudio.core.shapes import Analysis
 from cnnstudio.reports.page import esc
 
@@ -29,10 +29,32 @@ CATEGORY_COLOURS = {
 OTHER_COLOUR = "#5b6b8c"
 BOX_W, BOX_H, MARGIN = 184.0, 58.0, 16.0
 MAX_CHARS = 26
+#: room on the right for connections that skip layers
+BULGE = 48.0
 
 
 def _short(text: str) -> str:
     return text if len(text) <= MAX_CHARS else text[:MAX_CHARS - 1] + "\u2026"
+
+
+def _edge(src: tuple[float, float], dst: tuple[float, float]) -> str:
+    """A curve from ``src``'s bottom to ``dst``'s top; one that skips layers (a residual
+    connection) leaves and enters on the right, bulging out, so boxes do not hide it."""
+    (sx, sy), (dx, dy) = src, dst
+    style = 'fill="none" stroke="#6b7280" stroke-width="1.6"'
+    if dy - sy > Y_GAP + 1 and abs(dx - sx) < BOX_W:
+        x1, y1, x2, y2 = sx + BOX_W, sy + BOX_H / 2, dx + BOX_W, dy + BOX_H / 2
+        bulge = max(x1, x2) + BULGE - 8
+        return (f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{bulge:.1f},{y1:.1f} '
+                f'{bulge:.1f},{y2:.1f} {x2 + 6:.1f},{y2:.1f}" {style}/>'
+                f'<polygon points="{x2 + 7:.1f},{y2 - 5:.1f} {x2 + 7:.1f},{y2 + 5:.1f} '
+                f'{x2:.1f},{y2:.1f}" fill="#6b7280"/>')
+    x1, y1, x2, y2 = sx + BOX_W / 2, sy + BOX_H, dx + BOX_W / 2, dy
+    bend = max(abs(y2 - y1) / 2, 24.0)
+    return (f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} '
+            f'{x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2 - 6:.1f}" {style}/>'
+            f'<polygon points="{x2 - 5:.1f},{y2 - 7:.1f} {x2 + 5:.1f},{y2 - 7:.1f} '
+            f'{x2:.1f},{y2:.1f}" fill="#6b7280"/>')
 
 
 def design_svg(graph: Graph, analysis: Analysis | None = None) -> str:
@@ -42,7 +64,7 @@ def design_svg(graph: Graph, analysis: Analysis | None = None) -> str:
     pos = layered_positions(graph)
     min_x = min(x for x, _ in pos.values()) - BOX_W / 2
     min_y = min(y for _, y in pos.values())
-    width = max(x for x, _ in pos.values()) + BOX_W / 2 - min_x + 2 * MARGIN
+    width = max(x for x, _ in pos.values()) + BOX_W / 2 - min_x + 2 * MARGIN + BULGE
     height = max(y for _, y in pos.values()) + BOX_H - min_y + 2 * MARGIN
 
     def box(nid: str) -> tuple[float, float]:
@@ -54,17 +76,8 @@ def design_svg(graph: Graph, analysis: Analysis | None = None) -> str:
            f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="the design">',
            f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" fill="#fafbfc"/>']
     for e in graph.edges:
-        if e.src not in pos or e.dst not in pos:
-            continue
-        sx, sy = box(e.src)
-        dx, dy = box(e.dst)
-        x1, y1, x2, y2 = sx + BOX_W / 2, sy + BOX_H, dx + BOX_W / 2, dy
-        bend = max(abs(y2 - y1) / 2, 24.0)
-        out.append(f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} '
-                   f'{x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2 - 6:.1f}" fill="none" '
-                   f'stroke="#6b7280" stroke-width="1.6"/>'
-                   f'<polygon points="{x2 - 5:.1f},{y2 - 7:.1f} {x2 + 5:.1f},{y2 - 7:.1f} '
-                   f'{x2:.1f},{y2:.1f}" fill="#6b7280"/>')
+        if e.src in pos and e.dst in pos:
+            out.append(_edge(box(e.src), box(e.dst)))
     for nid, node in graph.nodes.items():
         x, y = box(nid)
         info = analysis.infos.get(nid) if analysis is not None else None

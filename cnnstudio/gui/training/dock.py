@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
+from cnnstudio.gui.runs.report_action import ReportAction
 from cnnstudio.gui.training.panel import TrainingPanel
 from cnnstudio.gui.training.pretrained import PretrainedLoader
 
@@ -94,6 +95,7 @@ def add_training_dock(w: MainWindow) -> TrainingPanel:
     menu.insertAction(items["predict"], w.pretrained.action)
     w.actions.all["train_load_weights"] = w.pretrained.action
     menu.aboutToShow.connect(w.pretrained.update_enabled)
+    w.report_action = ReportAction(w, panel, menu)  # Train > Export Report...
 
     def follow(running: bool) -> None:
         items["start"].setEnabled(not running)
