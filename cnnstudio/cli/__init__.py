@@ -1,5 +1,5 @@
 """The headless command line: ``cnnstudio summary | validate | presets | train | evaluate |
-export | predict | runs | diff | report``.
+export | predict | runs | sweep | diff | report``.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``;
 ``COMMANDS`` lists them in help order. Commands import torch only when they need it.
@@ -26,6 +26,7 @@ COMMANDS = {
     "export": "export",
     "predict": "predict",
     "runs": "runs",
+    "sweep": "sweep",
     "diff": "diff",
     "report": "html_report",  # not report.py: it would shadow errors.report here
 }

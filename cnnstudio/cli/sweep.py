@@ -1,0 +1,160 @@
+"""``cnnstudio sweep TARGET --dataset ... --param lr=1e-4:1e-2:log --out SWEEP_DIR``.
+
+Trains TARGET once per trial over a space of training settings and writes SWEEP_DIR/trial-000
+... (ordinary run folders, listed by ``cnnstudio runs SWEEP_DIR``) and SWEEP_DIR/sweep.json;
+then prints the trials best first. ``--param`` gives a range ``lo:hi`` / ``lo:hi:log`` or a
+list ``a,b,c`` of a declared training option (cnnstudio.training.options); the other training
+options are fixed settings of every trial. As with ``cnnstudio train``, every option, the
+design and the data are checked before anything is written, and ``--out`` must be new or
+empty. Optuna and torch are imported only when the sweep runs (cnnstudio.sweeps.runner).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cnnstudio.cli.errors import describe
+from cnnstudio.cli.options import number, train_argument
+from cnnstudio.cli.target import add_target_args, open_target
+from cnnstudio.cli.train import Progress, explicit_settings, fail
+from cnnstudio.core.shapes import analyse
+from cnnstudio.sweeps.record import SweepRecord, ranked, table
+from cnnstudio.sweeps.space import (
+    METRICS,
+    STRATEGIES,
+    ParamError,
+    SweepParam,
+    format_value,
+    parse_param,
+    sweepable_options,
+)
+from cnnstudio.training.config import TrainConfig
+from cnnstudio.training.options import TRAIN_OPTIONS
+
+PARAM_HELP = (
+    "a setting to vary: NAME=lo:hi, NAME=lo:hi:log (int and float options) or NAME=a,b,c; "
+    "NAME is one of " + ", ".join(o.name for o in sweepable_options()) + " (repeatable)")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "sweep", help="train a project or preset over a space of settings (Optuna)",
+        description="Train TARGET once per trial, varying the settings given with --param, "
+        "and write SWEEP_DIR/trial-000, ... (run folders, as cnnstudio train writes) and "
+        "SWEEP_DIR/sweep.json; then print the trials best first. Strategies: grid (every "
+        "combination of the lists, in the order given; --trials caps it), random, tpe "
+        "(Optuna's TPE sampler). Trials that fall below the median of the earlier trials at "
+        "the same epoch are pruned (Optuna's MedianPruner) unless --no-prune. The other "
+        "training options are the fixed settings of every trial.")
+    add_target_args(p)
+    p.add_argument("--dataset", metavar="NAME|PATH", required=True,
+                   help="dataset name or path, as for cnnstudio train")
+    p.add_argument("--data-root", metavar="DIR", help="folder holding a built-in dataset's files")
+    p.add_argument("--download", action="store_true",
+                   help="download mnist, fashion-mnist or cifar10 when no local copy is found")
+    p.add_argument("--param", metavar="NAME=VALUES", action="append", default=[],
+                   help=PARAM_HELP)
+    p.add_argument("--strategy", choices=STRATEGIES, default="tpe",
+                   help="how trials are chosen (default tpe)")
+    p.add_argument("--trials", metavar="N", type=number(int, 1, 100_000),
+                   help="number of trials (needed with random and tpe; caps a grid)")
+    p.add_argument("--metric", choices=tuple(METRICS), default="val_accuracy",
+                   help="the per-epoch validation metric to optimise (default val_accuracy)")
+    p.add_argument("--out", metavar="SWEEP_DIR", required=True,
+                   help="the sweep folder to write: new or empty")
+    p.add_argument("--no-prune", action="store_true", help="never stop a trial early")
+    p.add_argument("--prune-startup", metavar="N", type=number(int, 0, 100_000), default=2,
+                   help="trials that finish before any is pruned (default 2)")
+    p.add_argument("--prune-warmup", metavar="EPOCHS", type=number(int, 0, 100_000),
+                   default=1, help="epochs a trial trains before it may be pruned (default 1)")
+    for option in TRAIN_OPTIONS:  # fixed settings; an option left out keeps its default
+        p.add_argument(option.flag, default=argparse.SUPPRESS, **train_argument(option))
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def read_space(args: argparse.Namespace) -> list[SweepParam]:
+    """The ``--param`` values, each checked; one given as a fixed option too is refused."""
+    space = [parse_param(text) for text in args.param]
+    given = vars(args)
+    flags = {o.name: o.flag for o in TRAIN_OPTIONS}
+    for param in space:
+        if param.name in given:
+            raise ParamError(f"--param {param.text} and {flags[param.name]} both set "
+                             f"{param.name}: give one")
+    return space
+
+
+class Printer:
+    """Prints each trial's start and end; the engine's progress through ``Progress``."""
+
+    def __init__(self, progress: Progress, metric: str) -> None:
+        self.progress, self.metric = progress, metric
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event["event"]
+        if kind == "trial":
+            shown = ", ".join(f"{k}={format_value(v)}" for k, v in event["params"].items())
+            print(f"trial {event['trial'] + 1}/{event['trials']}: {shown}", flush=True)
+        elif kind == "trial_end":
+            self.progress.close()
+            value = "" if event["value"] is None else f", {self.metric} {event['value']:.4f}"
+            message = f" ({event['message']})" if event["message"] else ""
+            print(f"trial-{event['trial']:03d}: {event['state']}{value}{message}", flush=True)
+        else:
+            self.progress(event)
+
+
+def report(record: SweepRecord, out: str) -> None:
+    print(f"sweep {record.status}: {len(record.trials)} trial(s) in {out}")
+    for line in table(record):
+        print(line)
+    best = ranked(record.trials, record.direction)
+    if best and best[0].state == "complete" and best[0].value is not None:
+        print(f"best: {best[0].folder}, {record.metric} {best[0].value:.4f}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    try:
+        space = read_space(args)
+    except ParamError as exc:
+        return fail(str(exc))
+    project = open_target(args)
+    if project is None:
+        return 2
+    analysis = analyse(project.graph)
+    if not analysis.ok:
+        print(f"error: {args.target} is not a valid network:", file=sys.stderr)
+        for issue in analysis.issues:
+            print(issue.describe(project.graph), file=sys.stderr)
+        return 1
+    shape = analysis.input_shape
+    assert shape is not None and len(shape) == 3
+    settings = explicit_settings(args)
+    settings.setdefault("monitor", args.metric)  # the best checkpoint follows the metric
+    from cnnstudio.compiler import CompileError
+    from cnnstudio.sweeps.runner import Pruning, prepare_sweep
+    from cnnstudio.training import TrainingError
+
+    try:
+        plan = prepare_sweep(project, args.dataset, space, TrainConfig(**settings),
+                             Path(args.out), input_shape=(shape[0], shape[1], shape[2]),
+                             strategy=args.strategy, trials=args.trials, metric=args.metric,
+                             root=args.data_root, download=args.download,
+                             pruning=Pruning(not args.no_prune, args.prune_startup,
+                                             args.prune_warmup), target=args.target)
+    except ParamError as exc:
+        return fail(str(exc))
+    except (CompileError, TrainingError, ValueError, OSError) as exc:
+        return fail(describe(exc), 1)
+    print(f"sweep: {plan.trials} trial(s), {args.strategy}, {args.metric}; folder {args.out}",
+          flush=True)
+    progress = Progress(not args.no_progress and sys.stderr.isatty())
+    record = plan.run(Printer(progress, args.metric))
+    progress.close()
+    report(record, args.out)
+    return 0 if record.status == "completed" else 1
