@@ -1,6 +1,7 @@
 """A node on the canvas: title (name and kind), key parameters, output shape, parameter
 count, ports, an error badge whose tooltip gives each issue's message, formula and fix, and
-a frozen look (snowflake badge, hatched body) for a weighted node that is not trainable.
+a frozen look (snowflake badge, hatched body) for a weighted node that is not trainable, and
+a mark for a node added or changed since a run (``changes.py``, ``set_highlight``).
 
 The item mirrors one core ``Node`` (``sync``) and its ``NodeInfo`` (``set_info``); it never
 edits the graph. Painting is cached in device coordinates and simplified when zoomed far
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from cnnstudio.core.graph import Node
 from cnnstudio.core.layers import fmt_shape
 from cnnstudio.core.shapes import Issue, NodeInfo
+from cnnstudio.gui.canvas.changes import ChangeMark
 from cnnstudio.gui.canvas.frozen import FrozenBadge, paint_frozen_body
 from cnnstudio.gui.canvas.port_item import PortItem, paint_port
 from cnnstudio.gui.theme import canvas_colours, category_colour
@@ -152,6 +154,10 @@ class NodeItem(QGraphicsItem):
         self.shape_text, self.count_text = "?", ""
         self.info: NodeInfo | None = None
         self.issues: list[Issue] = []
+        #: "added" / "changed" since a run (changes.py), and the changes for the tooltip
+        self.change_mark = ChangeMark(self, WIDTH, HEIGHT)
+        self.highlight: str | None = None
+        self.change_note = ""
         self.sync(node)
         self.setPos(*node.position)
 
@@ -176,8 +182,16 @@ class NodeItem(QGraphicsItem):
         self.frozen = node.spec.has_weights and not node.trainable
         self.frozen_badge.set_counts(int(self.frozen), 1)
         frozen = "\nFrozen: its parameters are not trained" if self.frozen else ""
-        self.setToolTip(f"{node.name} ({node.kind})\n{node.spec.help}{frozen}")
+        self.base_tip = f"{node.name} ({node.kind})\n{node.spec.help}{frozen}"
+        self.setToolTip(self.base_tip + self.change_note)
         self.update()
+
+    def set_highlight(self, kind: str | None, note: str = "") -> None:
+        """Mark the node "added" or "changed" (None: plain); ``note`` joins the tooltip."""
+        self.change_mark.set_kind(kind)
+        self.highlight = kind
+        self.change_note = f"\n\n{note}" if kind is not None and note else ""
+        self.setToolTip(self.base_tip + self.change_note)
 
     def set_info(self, info: NodeInfo, issues: list[Issue]) -> None:
         self.info, self.issues = info, issues

@@ -12,6 +12,8 @@ edits the graph directly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import QPointF, QRectF, Signal, Slot
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -264,6 +266,18 @@ class CanvasScene(SceneGestures, QGraphicsScene):
     def expand_group(self, name: str) -> None:
         if self.doc is not None:
             self.doc.set_collapsed([name], False)
+
+    # ------------------------------------------------------------ changes since a run
+    def set_highlights(self, marks: Mapping[str, str],
+                       notes: Mapping[str, str] | None = None) -> None:
+        """Mark nodes "added" or "changed" (``changes.py``) with a tooltip note each; every
+        other node is plain, so ``set_highlights({})`` clears."""
+        for nid, item in self.nodes.items():
+            item.set_highlight(marks.get(nid), (notes or {}).get(nid, ""))
+
+    def highlights(self) -> dict[str, str]:
+        """Node id -> "added" / "changed" for the nodes marked now."""
+        return {nid: item.highlight for nid, item in self.nodes.items() if item.highlight}
 
     # ------------------------------------------------------------ selection
     def selected_node_ids(self) -> list[str]:
