@@ -91,7 +91,8 @@ def metrics(run: RunData) -> str:
     rows: list[tuple[str, Any]] = [("accuracy", pct(m.get("accuracy"))),
                                    ("loss", m.get("loss")), ("samples", m.get("samples"))]
     for avg in ("macro", "weighted"):
-        part = m.get(avg) if isinstance(m.get(avg), dict) else {}
+        found = m.get(avg)
+        part: dict[str, Any] = found if isinstance(found, dict) else {}
         rows += [(f"{avg} {k}", part.get(k)) for k in ("precision", "recall", "f1")]
     return rows_table(rows)
 
