@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from cnnstudio.gui.runs.history_action import RunHistory
 from cnnstudio.gui.runs.report_action import ReportAction
+from cnnstudio.gui.runs.compare_actions import add_compare_actions
 from cnnstudio.gui.training.panel import TrainingPanel
 from cnnstudio.gui.training.pretrained import PretrainedLoader
 
@@ -96,6 +97,7 @@ def add_training_dock(w: MainWindow) -> TrainingPanel:
     menu.insertAction(items["predict"], w.pretrained.action)
     w.actions.all["train_load_weights"] = w.pretrained.action
     menu.aboutToShow.connect(w.pretrained.update_enabled)
+    add_compare_actions(w, menu, panel.form.runs_dir)  # Compare Runs..., Changes Since Run...
     w.run_history = RunHistory(w, panel, menu, show_panel)  # Train > Runs...
     w.report_action = ReportAction(w, panel, menu)  # Train > Export Report...
 
