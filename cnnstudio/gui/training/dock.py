@@ -8,9 +8,9 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
+from cnnstudio.gui.runs.compare_actions import add_compare_actions
 from cnnstudio.gui.runs.history_action import RunHistory
 from cnnstudio.gui.runs.report_action import ReportAction
-from cnnstudio.gui.runs.compare_actions import add_compare_actions
 from cnnstudio.gui.training.panel import TrainingPanel
 from cnnstudio.gui.training.pretrained import PretrainedLoader
 
