@@ -38,7 +38,7 @@ def when(stamp: Any) -> str:
 
 def rows_table(rows: list[tuple[str, Any]]) -> str:
     """A two-column table of label / value (both escaped here)."""
-    return table(["", ""], [[f"<th>{esc(k)}</th>", cell(fmt(v))] for k, v in rows], "kv")
+    return table([], [[f"<th>{esc(k)}</th>", cell(fmt(v))] for k, v in rows], "kv")
 
 
 def overview(run: RunData) -> str:

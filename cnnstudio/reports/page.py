@@ -68,10 +68,11 @@ def duration(seconds: float) -> str:
 
 def table(head: list[str], rows: list[list[str]], cls: str = "",
           row_classes: list[str] | None = None) -> str:
-    """A table from cells already escaped (``head`` is escaped here)."""
-    out = [f'<table class="{cls}">' if cls else "<table>", "<thead><tr>"]
-    out += [f"<th>{esc(h)}</th>" for h in head]
-    out.append("</tr></thead><tbody>")
+    """A table from cells already escaped (``head`` is escaped here; none when empty)."""
+    out = [f'<table class="{cls}">' if cls else "<table>"]
+    if head:
+        out += ["<thead><tr>", *(f"<th>{esc(h)}</th>" for h in head), "</tr></thead>"]
+    out.append("<tbody>")
     for i, row in enumerate(rows):
         rc = row_classes[i] if row_classes and row_classes[i] else ""
         out.append(f'<tr class="{rc}">' if rc else "<tr>")
