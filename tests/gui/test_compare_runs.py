@@ -125,6 +125,9 @@ def test_train_menu_compares_the_chosen_runs(window: MainWindow, qtbot: Any,
     assert [r.path for r in compared.runs] == [a, b]  # oldest first: the diff's reference
     assert compared.isVisible()
     window.compare_window.close()
+    window.compare_runs([b, a])  # as the run history asks: oldest first all the same
+    assert [r.path for r in window.compare_window.view.runs] == [a, b]
+    window.compare_window.close()
 
 
 def test_changes_since_run_highlight_follows_edits_and_clears(

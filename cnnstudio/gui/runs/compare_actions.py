@@ -2,7 +2,8 @@
 
 ``RunPicker`` lists the runs of the runs folder (``cnnstudio.runs.list_runs``; Browse...
 picks another folder); Compare Runs... takes two or more and opens ``open_compare``, oldest
-first (the first is the reference of the architecture diffs).
+first (the first is the reference of the architecture diffs). ``w.compare_runs(paths)`` does
+the same for the run history's ``compareRequested``.
 
 ``ChangesSinceRun`` marks on the canvas what changed in the open design since a run's design
 (``cnnstudio.core.diff``): nodes added and changed get a coloured outline and badge
@@ -219,10 +220,14 @@ def add_compare_actions(w: MainWindow, menu: QMenu, runs_dir: Callable[[], Path]
         w.run_picker = picker
         return picker
 
-    def compare_chosen(paths: list[Path]) -> None:
-        w.compare_window = open_compare(w, paths)
+    def compare_runs(paths: list[Path]) -> None:
+        """Open Compare Runs on ``paths`` (two or more), oldest first: the run history's
+        ``compareRequested`` connects here."""
+        ordered = sorted((Path(p) for p in paths), key=lambda p: read_run(p).started or 0.0)
+        w.compare_window = open_compare(w, ordered)
 
-    compare.triggered.connect(lambda: pick(2, "Compare Runs", compare_chosen))
+    w.compare_runs = compare_runs
+    compare.triggered.connect(lambda: pick(2, "Compare Runs", compare_runs))
     show.triggered.connect(lambda: pick(1, "Show Changes Since Run",
                                         lambda p: w.changes_since_run.show_changes(p[0])))
     menu.addSeparator()
