@@ -285,6 +285,10 @@ def test_compare_is_enabled_with_two_runs_and_carries_their_paths(
     with qtbot.waitSignal(view.compareRequested, timeout=1000) as blocker:
         view.buttons["compare"].click()
     assert sorted(blocker.args[0]) == [runs / "good", runs / "weak"]
+    compare = window.compare_window  # the history's Compare... opens Compare Runs
+    assert compare is not None and compare.isVisible()
+    assert sorted(r.path for r in compare.view.runs) == [runs / "good", runs / "weak"]
+    compare.close()
 
 
 def test_the_folder_is_chosen_remembered_and_refreshed_after_training(

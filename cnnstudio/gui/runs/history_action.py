@@ -35,6 +35,7 @@ class RunHistory(QObject):
                              lambda: panel.run_dir if panel.running else None, w)
         self.view.openRequested.connect(self.open_run)
         self.view.openDesignRequested.connect(self.open_design)
+        self.view.compareRequested.connect(self.compare)
         self.action = QAction("&Runs...", w)
         self.action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         self.action.setToolTip("The runs of the open design: compare, rename, annotate, "
@@ -47,6 +48,11 @@ class RunHistory(QObject):
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.view.shutdown)
+
+    @Slot(list)
+    def compare(self, paths: list[Path]) -> None:
+        """Compare... in the history: the Compare Runs window (Train > Compare Runs...)."""
+        self.window.compare_runs(paths)
 
     @Slot()
     def show(self) -> None:
