@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 from cnnstudio.gui.runs.compare_actions import add_compare_actions
 from cnnstudio.gui.runs.history_action import RunHistory
 from cnnstudio.gui.runs.report_action import ReportAction
+from cnnstudio.gui.runs.sweep_action import SweepAction
 from cnnstudio.gui.training.panel import TrainingPanel
 from cnnstudio.gui.training.pretrained import PretrainedLoader
 
@@ -100,6 +101,7 @@ def add_training_dock(w: MainWindow) -> TrainingPanel:
     add_compare_actions(w, menu, panel.form.runs_dir)  # Compare Runs..., Changes Since Run...
     w.run_history = RunHistory(w, panel, menu, show_panel)  # Train > Runs...
     w.report_action = ReportAction(w, panel, menu)  # Train > Export Report...
+    w.sweep_action = SweepAction(w, panel, menu)  # Train > Sweep...
 
     def follow(running: bool) -> None:
         items["start"].setEnabled(not running)
