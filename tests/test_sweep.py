@@ -240,3 +240,18 @@ def test_the_cli_parser_needs_neither_torch_nor_optuna() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_a_diverging_trial_is_recorded_as_failed_and_the_sweep_goes_on(
+        tiny: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project, data = tiny
+    out = tmp_path / "sweep"
+    rc = sweep(project, data, out, "--param", "lr=1e9,1e-2", "--strategy", "grid",
+               "--optimizer", "sgd", "--epochs", "1")
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    diverged, good = read_sweep(out).trials
+    assert diverged.state == "failed" and "diverged" in diverged.message
+    assert diverged.value is None and good.state == "complete"
+    assert read_run(out / diverged.folder).status == "error"
+    assert [row[0] for row in table_rows(text)] == ["trial-001", "trial-000"]

@@ -13,7 +13,8 @@ slowest; ``trials`` caps it) through Optuna's GridSampler; ``random`` RandomSamp
 ``tpe`` TPESampler; all seeded by the fixed ``seed``. Pruning (``Pruning``): Optuna's
 MedianPruner on the per-epoch metric; a pruned trial is stopped through the engine's cancel
 event and recorded as pruned. A trial that fails (a diverging loss, out of memory) is
-recorded as failed and the sweep goes on. Listener events are the engine's, with a
+recorded as failed and the sweep goes on (so is one whose sampled settings do not go
+together, e.g. val_split + test_split reaching 1). Listener events are the engine's, with a
 ``trial`` number added, plus ``trial`` (a trial starts: number, trials, params) and
 ``trial_end`` (number, state, value). Optuna and torch are imported here only.
 """
@@ -168,7 +169,7 @@ class SweepPlan:
                 for params in grid(self.space)[:self.trials]:
                     study.enqueue_trial(params)
             study.optimize(lambda trial: self._trial(trial, emit, cancel),
-                           n_trials=self.trials, catch=(TrainingError,))
+                           n_trials=self.trials, catch=(TrainingError, ValueError))
             self.record.status = "completed"
         except SweepCancelled:
             self.record.status = "cancelled"
@@ -225,10 +226,12 @@ class SweepPlan:
             entry.state, entry.message = "cancelled", "the sweep was stopped"
             self._finish(entry, emit)
             raise SweepCancelled()
+        if entry.value is None:
+            entry.state, entry.message = "failed", f"no finite {self.metric} was reported"
+            self._finish(entry, emit)
+            raise TrainingError(f"trial {trial.number}: {entry.message}")
         entry.state = "complete"
         self._finish(entry, emit)
-        if entry.value is None:
-            raise TrainingError(f"trial {trial.number} reported no {self.metric}")
         return entry.value
 
     def _finish(self, entry: TrialRecord, emit: Listener) -> None:

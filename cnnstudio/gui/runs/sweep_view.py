@@ -79,6 +79,13 @@ def run_sweep(project_text: str, source: str, space: list[SweepParam], config: A
     return {"status": record.status, "folder": str(out)}
 
 
+class SweepWorker(CallWorker):
+    """``run_sweep`` in a worker thread; torch's libraries are preloaded with the GIL released
+    (gui.training.preload), as for a training run."""
+
+    needs_torch = True
+
+
 class SweepView(QWidget):
     def __init__(self, document: Callable[[], Document | None], form: TrainForm,
                  parent: QWidget | None = None) -> None:
@@ -219,7 +226,7 @@ class SweepView(QWidget):
                    "metric": self.metric_box.currentText(), "prune": self.prune.isChecked(),
                    "target": doc.name or ""}
         project_text = project_io.dumps(doc.to_project())
-        worker = CallWorker(lambda cancel: run_sweep(
+        worker = SweepWorker(lambda cancel: run_sweep(
             project_text, source, space, config, out, (shape[0], shape[1], shape[2]),
             options, worker.progress.emit, cancel))
         self.job = Job(worker)  # no Qt parent: a parked job must outlive the view
