@@ -54,8 +54,8 @@ class TrainConfig:
     augment: list[str] = field(default_factory=list)  # e.g. ["crop:4", "hflip", "rotate:10"]
     val_split: float = 0.1
     test_split: float = 0.1  # used only when the data has no test part of its own
-    num_threads: int = 0  # 0: all cores (the tuner may pick fewer; see device.py)
-    leave_core_for_gui: bool = False  # the tuner also tries one thread fewer
+    num_threads: int = 0  # 0: all cores (less one when leave_core_for_gui)
+    leave_core_for_gui: bool = False
     num_workers: int = 0  # DataLoader workers for streamed image folders (0 in the GUI process)
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     channels_last: str = "auto"  # auto | on | off

@@ -114,15 +114,12 @@ def speed_settings(device: torch.device, precision: str = "auto",
 
 
 def set_threads(num_threads: int = 0, leave_core_for_gui: bool = False) -> int:
-    """Set torch's intra-op threads (0: all cores, shared among torchrun's local processes).
-
-    ``leave_core_for_gui`` no longer takes a core away up front: the ``ThreadTuner`` then also
-    times one thread fewer and keeps it only when it is faster. On 2 cores one thread trained
-    at about half the speed of two while the GUI thread stayed responsive with two
-    (bench/gui_training.py): the GUI needs very little CPU.
-    """
+    """Set torch's intra-op threads (0: all cores, shared among torchrun's local processes,
+    less one for a GUI when asked)."""
     per_process = max(1, cpu_cores() // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))  # torchrun
     n = num_threads or per_process
+    if leave_core_for_gui and not num_threads:
+        n = max(1, per_process - 1)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
@@ -142,14 +139,11 @@ class ThreadTuner:
     OpenMP threads wait for each other at every op: when other processes keep the cores busy,
     two threads measured 3-4x slower than one on a shared 2-core machine, and twice as fast when
     it was idle. Every ``period`` batches both are timed for ``window`` batches each and the
-    faster one is kept. ``tick()`` is called once per batch. ``leave_core``: also time
-    ``threads - 1`` (with 3 cores or more), for a process that has a GUI thread to serve.
+    faster one is kept. ``tick()`` is called once per batch.
     """
 
-    def __init__(self, threads: int, window: int = 5, period: int = 200,
-                 leave_core: bool = False) -> None:
-        fewer = [threads - 1] if leave_core and threads > 2 else []
-        self.options = [threads, *fewer, 1] if threads > 1 else []
+    def __init__(self, threads: int, window: int = 5, period: int = 200) -> None:
+        self.options = [threads, 1] if threads > 1 else []
         self.window, self.period = window, period
         self.count, self.last = 0, 0.0
         self.times: dict[int, list[float]] = {}

@@ -102,7 +102,7 @@ class Trainer:
         self.device = device
         self.speed = speed_settings(device, config.precision, config.channels_last)
         auto = device.type == "cpu" and config.num_threads == 0
-        self.tuner = ThreadTuner(threads if auto else 1, leave_core=config.leave_core_for_gui)
+        self.tuner = ThreadTuner(threads if auto else 1)
         self.num_outputs = probe_outputs(model, data.preprocess.input_shape, data.num_classes)
         self.model = model.to(device)
         if self.speed.channels_last:
