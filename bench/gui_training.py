@@ -84,6 +84,7 @@ def run_app_child(source: str, root: str | None, epochs: int, out: Path) -> dict
         cmd += ["--data-root", root]
     if ARGS.trace_stalls:
         cmd.append("--trace-stalls")
+    cmd += ["--app-threads", str(ARGS.app_threads)]
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("QT_QPA_PLATFORMTHEME", None)
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
@@ -138,6 +139,7 @@ def app_child(args: argparse.Namespace) -> dict[str, Any]:
     form.runs_folder.setText(str(tmp / "runs"))
     form.epochs.setValue(args.epochs)
     form.device.set_device("cpu")
+    form.fields["num_threads"].setValue(args.app_threads)
     for _ in range(20):
         app.processEvents()
     assert "torch" not in sys.modules, "torch was imported before Start"
@@ -276,7 +278,8 @@ def main() -> None:
     apps = [g["app"] for g in results]
     report = {
         "model": "lenet5 (1x32x32)", "data": source, "epochs": epochs, "rounds": rounds,
-        "cpu_cores": os.cpu_count(),
+        "cpu_cores": os.cpu_count(), "app_threads_field": ARGS.app_threads,
+        "load_avg_1min_after": round(os.getloadavg()[0], 2),
         "goals": {"p99_ms": 50, "max_ms": 200, "app_vs_cli": 0.95},
         "latency_p99_ms": summary([a["latency_ms"]["p99"] for a in apps]),
         "latency_max_ms": summary([a["latency_ms"]["max"] for a in apps]),
@@ -294,6 +297,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="mnist-sample, 1 epoch, 1 round")
     p.add_argument("--trace-stalls", action="store_true",
                    help="sample the GUI thread's stack during stalls (app child)")
+    p.add_argument("--app-threads", type=int, default=0,
+                   help="the form's Threads field in the app (0: auto, as the CLI)")
     p.add_argument("--child", choices=["app"], help=argparse.SUPPRESS)
     p.add_argument("--source", default="mnist", help=argparse.SUPPRESS)
     p.add_argument("--data-root", default=None, help=argparse.SUPPRESS)
