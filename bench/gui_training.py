@@ -21,6 +21,14 @@ the ratios app / cli are taken within the round. ``--quick``: the bundled mnist-
 epoch, one round. ``--trace-stalls`` (app child) adds a watchdog thread that samples the GUI
 thread's Python stack when it has not ticked for 40 ms (it costs a little GIL time itself).
 Prints one JSON object. Goals: p99 < 50 ms, max < 200 ms, app / cli >= 0.95.
+``--app-threads N`` sets the form's Threads field (0: auto).
+
+Findings on a shared 2-core machine (loaded by other processes; figures vary a lot): the
+longest stalls (150-220 ms) fall in the "preparing" phase (data reading, resize, torchvision
+import and model build in the worker, holding the GIL in long C calls); libtorch's own load
+(250-350 ms before) is preloaded with the GIL released. The app trains with one thread (a
+core left for the GUI) and reached 0.5-0.75x the CLI's two; two threads beside a busy GUI
+thread measured up to 5x slower than one under load, in the app and the CLI alike.
 """
 
 from __future__ import annotations
