@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QSettings
 
 from cnnstudio.gui.training.form import TrainForm, builtin_dataset_names
-from cnnstudio.gui.training.plots import LivePlots, Series
+from cnnstudio.gui.training.plots import LivePlots, Series, overfitting
 
 
 def test_series_doubles_its_buffers_and_keeps_the_points() -> None:
@@ -76,3 +76,38 @@ def test_form_settings_survive_a_restart(qtbot: Any, tmp_path: Path) -> None:
     assert source == "/data/digits.npz" and again.runs_dir() == tmp_path / "runs"
     assert (config.epochs, config.lr, config.optimizer, config.val_split) == \
         (7, 0.01, "sgd", 0.2)
+
+
+def rows(train: list[float], val: list[float], best: int) -> list[dict[str, Any]]:
+    return [{"epoch": i + 1, "train_loss": t, "val_loss": v, "val_accuracy": 1 - v,
+             "lr": 0.1 / (i + 1), "best": i + 1 == best}
+            for i, (t, v) in enumerate(zip(train, val, strict=True))]
+
+
+def test_overfitting_needs_rising_validation_and_falling_training_loss() -> None:
+    assert overfitting(rows([1.0, 0.8, 0.6, 0.4], [0.9, 1.0, 1.1, 1.2], 1))
+    assert not overfitting(rows([1.0, 0.8, 0.6], [0.9, 1.0, 1.1], 1))  # two rises only
+    assert not overfitting(rows([1.0, 0.8, 0.9, 0.4], [0.9, 1.0, 1.1, 1.2], 1))
+    assert not overfitting(rows([1.0, 0.8, 0.6, 0.4], [0.9, 1.0, 0.95, 1.2], 1))
+
+
+def test_learning_rate_best_epoch_and_overfitting_hint(qtbot: Any) -> None:
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.show()
+    plots.start()
+    history = rows([1.0, 0.8, 0.6, 0.5, 0.4], [0.9, 0.7, 0.8, 0.9, 1.0], best=2)
+    for row in history[:4]:
+        plots.add_epoch(row)
+    assert plots.best_epoch == 2 and not plots.hint.isVisible()
+    assert [line.value() for line in plots.best_lines] == [2, 2]
+    plots.add_epoch(history[4])  # the third rise of the validation loss
+    assert plots.hint.isVisible() and "overfitting" in plots.hint.text()
+    plots.clear()
+    assert plots.best_epoch is None and not plots.hint.isVisible()
+    plots.add_history(history)
+    plots.refresh()
+    x, y = plots.curves["lr"].getData()
+    assert len(x) == 5 and plots.plots["lr"].getPlotItem().ctrl.logYCheck.isChecked()
+    assert plots.best_epoch == 2 and plots.hint.isVisible()
+    plots.stop()
