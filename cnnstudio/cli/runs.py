@@ -35,9 +35,12 @@ def _pct(value: float | None) -> str:
 def row(r: RunRecord) -> str:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)) if r.started else "-"
     s = r.settings
-    settings = f"{s.get('optimizer', '?')} lr {s.get('lr', '?')} bs {s.get('batch_size', '?')}"
+    lr = s.get("lr", "?")
+    lr = f"{lr:.3g}" if isinstance(lr, float) else lr
+    settings = f"{s.get('optimizer', '?')} lr {lr} bs {s.get('batch_size', '?')}"
     epochs = f"{r.epochs_done}/{r.epochs_planned or '?'}"
-    return (f"{r.name:<28} {when:<16} {r.status:<13} {r.dataset[-20:]:<20} "
+    name = r.name if len(r.name) <= 28 else r.name[:27] + "…"
+    return (f"{name:<28} {when:<16} {r.status:<13} {r.dataset[-20:]:<20} "
             f"{r.architecture or '-':<12} {settings:<24} {epochs:>7} "
             f"{_pct(r.best_val_accuracy):>8} {_pct(r.test_accuracy):>8} {r.seconds:>7.0f}s")
 
