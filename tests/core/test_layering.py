@@ -20,6 +20,9 @@ CORE_MODULES = [
     "cnnstudio.runs",
     "cnnstudio.runs.trash",
     "cnnstudio.runs.user",
+    "cnnstudio.reports",
+    "cnnstudio.sweeps.space",
+    "cnnstudio.sweeps.record",
 ]
 
 
