@@ -1,8 +1,8 @@
 """The Training dock with the real engine on the bundled ``mnist-sample`` data (offscreen).
 
 Each test drives the panel as a user would (form values, Start, Stop) and waits on GUI-side
-state with ``qtbot.waitUntil``. The first run in the process pays for importing torch and
-reading the sample; later runs reuse the prepared data (``worker.prepared_data``).
+state with ``qtbot.waitUntil``. Each run trains in a child process of its own (spawned: it
+imports torch and reads the sample itself; tests/gui/test_training_process.py).
 """
 
 from __future__ import annotations

@@ -326,7 +326,8 @@ class TrainingPanel(QWidget):
         self.failure = (kind, message)
         self.batch_status.pending = None  # the timer must not write over the failure
         where = ""
-        if self.run_dir is not None and (self.run_dir / "checkpoints").is_dir():
+        if (self.run_dir is not None and (self.run_dir / "checkpoints").is_dir()
+                and str(self.run_dir / "checkpoints") not in message):  # not said twice
             where = f"\n\nThe last good checkpoint is kept in {self.run_dir / 'checkpoints'}."
         self.status.setText(f"Failed: {message.splitlines()[0]}")
         QMessageBox.critical(self, ERROR_TITLES.get(kind, "Training failed"), message + where)

@@ -17,19 +17,31 @@ kept). ``Job.shutdown(timeout_ms)`` (window close) drops every later result, can
 and waits at most ``timeout_ms``; it returns False and logs a warning when the thread has not
 stopped by then (that thread is kept referenced until it ends). A thread is never terminated.
 
-torch is imported only inside ``run`` (in the worker thread), so the app starts without it.
-Training workers load libtorch's libraries with the GIL released first (``preload.py``), then
-import torch in their thread before anything else touches it.
-Batch events reach the GUI thread at most every ``EVENT_INTERVAL_S`` (and the last batch of
-each epoch always): the GUI thread has little to do per event, and nothing at 100 Hz.
-``prepared_data`` keeps the last prepared dataset so that a second run, or the inspection of
-a run, does not read and split the same files again.
+Training runs in a child process (issue #11): ``TrainWorker`` and ``ResumeWorker`` start
+``cnnstudio.training.process.run_child`` with the ``spawn`` context (a fresh interpreter: no
+QApplication, no Qt; torch is imported there, never in this process for training), pass it
+plain values (project JSON text, the ``TrainConfig`` as a dict, paths as strings) and relay
+what it sends through a Pipe from their QThread: its events as ``progress`` (batch events
+throttled to ``EVENT_INTERVAL_S`` by the child), its result as ``done``, its failure as
+``failed`` with the child's exception type name and message. The child uses every core and
+holds no GIL the GUI thread waits for. Cancelling sets the child's ``multiprocessing.Event``
+(the engine checks it every batch); a child still running ``CANCEL_GRACE_S`` later is
+terminated (a process may be; a QThread never is) and that is reported, as is a child that
+ends without a result ("the training process ended unexpectedly (exit code N)"). The
+worker's ``pid`` is the child's; the child's first event is ``{"event": "process", "pid"}``.
+
+Other workers that need torch in this process (the sweep) load libtorch's libraries with the
+GIL released first (``preload.py``), then import torch in their thread.
+``prepared_data`` keeps the last prepared dataset so that the inspection of a run does not
+read and split the same files again (training, in its own process, reads its data there).
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
+import multiprocessing
 import threading
 import time
 import traceback
@@ -42,12 +54,20 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from cnnstudio.core.graph import Graph
 from cnnstudio.gui.training.preload import preload_torch
 from cnnstudio.training.config import TrainConfig
+from cnnstudio.training.process import (  # noqa: F401  (result_dict: re-exported)
+    is_expected,
+    result_dict,
+    run_child,
+)
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_MS = 5000  # the longest a closing window waits for a worker
 EXIT_WAIT_MS = 10_000  # the longest the interpreter's exit waits for a worker left running
 EVENT_INTERVAL_S = 0.05  # batch events forwarded to the GUI thread at most 20 times a second
+CANCEL_GRACE_S = 10.0  # a training process still running this long after Stop is ended
+PROCESS_EXIT_S = 10.0  # the longest wait for a training process to exit after its result
+POLL_S = 0.1  # how often the relaying thread looks at the cancel flag
 _DATA_CACHE: dict[str, Any] = {}
 _DATA_LOCK = threading.Lock()
 
@@ -106,6 +126,8 @@ class Worker(QObject):
                 preload_torch()
                 import torch  # noqa: F401  (in this thread, before anything else needs it)
             result = self.work()
+        except TrainingProcessError as exc:  # the child's (kind, message), as it sent them
+            self.failed.emit(exc.kind, exc.message)
         except Exception as exc:  # every failure reaches the user as a message box
             message = str(exc) or type(exc).__name__
             if not _is_expected(exc):
@@ -120,15 +142,109 @@ class Worker(QObject):
 def _is_expected(exc: Exception) -> bool:
     """Errors whose message is meant for the user as it is (no traceback needed): the
     project's own error types and ValueErrors from its checks."""
-    return type(exc).__module__.startswith("cnnstudio.") or type(exc) is ValueError
+    return is_expected(exc)
 
 
-class TrainWorker(Worker):
-    """Build the model from a private copy of the graph, apply the config's pretrained weights
-    and frozen nodes (``presets_torch.finetune``, as ``cnnstudio train``) and train it."""
+class TrainingProcessError(Exception):
+    """A failure in (or of) the training process: ``kind`` is the child's exception type name
+    (or ``TrainingProcessError`` when the process itself ended or was ended), ``message`` the
+    text to show as it is."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+class ProcessWorker(Worker):
+    """Runs a training job in a child process (``cnnstudio.training.process.run_child``,
+    started with the spawn context) and relays what it sends: its events as ``progress``, its
+    result as ``done``, its failure as ``failed`` with the child's (kind, message).
+
+    ``cancel`` (this worker's ``threading.Event``) is forwarded to the child's
+    ``multiprocessing.Event``, which its engine checks every batch; a child still running
+    ``CANCEL_GRACE_S`` after that is terminated and the stop reported as a failure. A child
+    that ends without a result (killed, crashed, out of memory) is a failure too, never a hang.
+    """
 
     keep_result_when_cancelled = True
-    needs_torch = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pid: int | None = None  # the child's, once started
+
+    def job(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def checkpoints(self) -> Path:
+        raise NotImplementedError
+
+    def _kept(self) -> str:
+        folder = self.checkpoints()
+        if (folder / "last.json").is_file():
+            return f"the last good checkpoint is kept in {folder}"
+        return "no checkpoint had been saved"
+
+    def work(self) -> dict[str, Any]:
+        job = self.job()  # before the process starts: a bad argument fails here
+        ctx = multiprocessing.get_context("spawn")
+        receive, send = ctx.Pipe(duplex=False)
+        stop = ctx.Event()
+        process = ctx.Process(target=run_child, args=(job, send, stop),
+                              name=f"cnnstudio-{job['kind']}")
+        process.start()
+        send.close()  # the child holds the only write end: its end is our EOF
+        self.pid = process.pid
+        try:
+            return self._relay(process, receive, stop)
+        finally:
+            receive.close()
+            _end(process, PROCESS_EXIT_S)
+
+    def _relay(self, process: Any, receive: Any, stop: Any) -> dict[str, Any]:
+        deadline: float | None = None
+        while True:
+            if deadline is None and self.cancel.is_set():
+                stop.set()
+                deadline = time.monotonic() + CANCEL_GRACE_S
+            if deadline is not None and time.monotonic() > deadline:
+                _end(process, 0.0)
+                raise TrainingProcessError(
+                    "TrainingProcessError",
+                    f"the training process did not stop within {CANCEL_GRACE_S:.0f} s of the "
+                    f"request and was ended (exit code {process.exitcode}); {self._kept()}.")
+            if not receive.poll(POLL_S):
+                continue
+            try:
+                message = receive.recv()
+            except (EOFError, OSError):
+                process.join(PROCESS_EXIT_S)
+                raise TrainingProcessError(
+                    "TrainingProcessError",
+                    "the training process ended unexpectedly (exit code "
+                    f"{process.exitcode}); {self._kept()}.") from None
+            if message[0] == "event":
+                self.progress.emit(message[1])
+            elif message[0] == "done":
+                return dict(message[1])
+            else:
+                raise TrainingProcessError(message[1], message[2])
+
+
+def _end(process: Any, wait_s: float) -> None:
+    """Join ``process`` for ``wait_s``, then terminate it, then kill it (bounded waits)."""
+    process.join(wait_s)
+    if process.is_alive():
+        process.terminate()
+        process.join(PROCESS_EXIT_S)
+    if process.is_alive():
+        process.kill()
+        process.join(PROCESS_EXIT_S)
+
+
+class TrainWorker(ProcessWorker):
+    """Build the model from a private copy of the graph, apply the config's pretrained weights
+    and frozen nodes (``presets_torch.finetune``, as ``cnnstudio train``) and train it, in a
+    child process (``cnnstudio.training.process.train``)."""
 
     def __init__(self, graph: Graph, source: str, config: TrainConfig, run_dir: Path,
                  input_shape: tuple[int, int, int], root: str | None = None,
@@ -138,63 +254,37 @@ class TrainWorker(Worker):
         self.run_dir, self.input_shape, self.root = run_dir, input_shape, root
         self.project_text = project_text  # written as RUN/project.cnnproj once checks pass
 
-    def work(self) -> dict[str, Any]:
+    def job(self) -> dict[str, Any]:
         from cnnstudio.core import project_io
-        from cnnstudio.core.files import write_bytes_atomic
-        from cnnstudio.presets_torch.finetune import prepare_fine_tuning, write_report
-        from cnnstudio.training.api import make_trainer
 
-        self.progress.emit({"event": "preparing", "message": "Loading the data..."})
-        # the pretrained weights and the frozen nodes, as cnnstudio train --weights --freeze
         project = (project_io.Project(self.graph) if self.project_text is None
                    else project_io.loads(self.project_text))
         project.graph = self.graph
-        model, report = prepare_fine_tuning(project, self.config.weights, self.config.freeze)
-        data = prepared_data(self.source, self.input_shape, self.config, self.root)
-        if self.cancel.is_set():
-            return {"status": "cancelled", "epochs_done": 0, "run_dir": str(self.run_dir),
-                    "message": "cancelled before the first batch", "test_metrics": None}
-        # every check (settings, data against the model) before the run folder is made
-        trainer = make_trainer(model, data, self.config, self.run_dir, listener=self._listen,
-                               cancel=self.cancel)
-        self.run_dir.mkdir(parents=True, exist_ok=False)
-        if self.project_text is not None:  # with the nodes --freeze froze
-            write_bytes_atomic(self.run_dir / "project.cnnproj",
-                               project_io.dumps(project).encode("utf-8"))
-        if report is not None:
-            write_report(self.run_dir, report)
-            self.progress.emit({"event": "preparing", "message": "; ".join(report.lines())})
-        return result_dict(trainer.fit(), self.run_dir)
+        return {"kind": "train", "project": project_io.dumps(project),
+                "write_project": self.project_text is not None, "source": str(self.source),
+                "config": dataclasses.asdict(self.config), "run_dir": str(self.run_dir),
+                "input_shape": list(self.input_shape),
+                "root": None if self.root is None else str(self.root)}
+
+    def checkpoints(self) -> Path:
+        return Path(self.run_dir) / "checkpoints"
 
 
-def result_dict(result: Any, run_dir: Path) -> dict[str, Any]:
-    """A ``TrainResult`` as the plain dict the panel shows."""
-    return {"status": result.status, "epochs_done": result.epochs_done,
-            "best_epoch": result.best_epoch, "message": result.message,
-            "test_metrics": result.test_metrics, "run_dir": str(run_dir)}
-
-
-class ResumeWorker(Worker):
+class ResumeWorker(ProcessWorker):
     """Continue a run folder from its last checkpoint up to ``epochs``
-    (``cnnstudio.training.api.resume``: the same checks and messages as ``train --resume``)."""
-
-    keep_result_when_cancelled = True
-    needs_torch = True
+    (``cnnstudio.training.api.resume``: the same checks and messages as ``train --resume``),
+    in a child process (``cnnstudio.training.process.resume``)."""
 
     def __init__(self, run_dir: Path, epochs: int, root: str | None = None) -> None:
         super().__init__()
         self.run_dir, self.epochs, self.root = run_dir, epochs, root
 
-    def work(self) -> dict[str, Any]:
-        from cnnstudio.compiler import build_model
-        from cnnstudio.core.project_io import load
-        from cnnstudio.training.api import resume
+    def job(self) -> dict[str, Any]:
+        return {"kind": "resume", "run_dir": str(self.run_dir), "epochs": int(self.epochs),
+                "root": None if self.root is None else str(self.root)}
 
-        self.progress.emit({"event": "preparing", "message": "Loading the data..."})
-        model = build_model(load(self.run_dir / "project.cnnproj").graph, for_training=True)
-        result = resume(model, self.run_dir, epochs=self.epochs, root=self.root,
-                        listener=self._listen, cancel=self.cancel)
-        return result_dict(result, self.run_dir)
+    def checkpoints(self) -> Path:
+        return Path(self.run_dir) / "checkpoints"
 
 
 class CallWorker(Worker):
