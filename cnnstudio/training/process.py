@@ -29,6 +29,9 @@ from typing import Any
 
 EVENT_INTERVAL_S = 0.05  # batch events sent at most 20 times a second
 PARENT_POLL_S = 1.0  # how often the child checks that the app is still there
+#: the child's scheduling priority below the app's: the GUI thread gets a core the moment it
+#: wants one (its timers and slots need little CPU), training takes every cycle left
+NICENESS = 10
 
 
 def is_expected(exc: BaseException) -> bool:
@@ -91,6 +94,11 @@ def _watch_parent(stop: Any) -> None:
 def run_child(job: dict[str, Any], conn: Any, stop: Any) -> None:
     """The child process's body: run ``job`` and send its events and outcome on ``conn``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the app's to handle
+    if hasattr(os, "nice"):
+        try:
+            os.nice(NICENESS)
+        except OSError:
+            pass
     lock = threading.Lock()
 
     def send(message: tuple[Any, ...]) -> None:

@@ -62,7 +62,9 @@ def test_training_the_example_plots_live_and_shows_metrics(
     # live plots: train points per reported batch, one validation point per epoch
     series = panel.plots.series
     batches = panel.run_info["batches_per_epoch"]
-    assert series["train_loss"].n == series["train_accuracy"].n >= batches // 5
+    # one point per 5 batches at most (log_every), fewer when batches come faster than the
+    # 20 events a second the child sends; the epoch's last batch always
+    assert 1 <= series["train_loss"].n == series["train_accuracy"].n <= batches // 5 + 1
     assert series["val_loss"].n == series["val_accuracy"].n == 1
     assert series["train_loss"].x[series["train_loss"].n - 1] == pytest.approx(1.0)
     assert panel.plots.redraws > 0 and not panel.plots.timer.isActive()
