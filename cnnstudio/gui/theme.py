@@ -14,20 +14,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QApplication
 
+from cnnstudio.core.colours import CATEGORY_COLOURS, GROUP_COLOUR
 from cnnstudio.resources import resource_path
 
-CATEGORY_COLOURS: dict[str, str] = {
-    "Input": "#3f8f3a",
-    "Convolution": "#2f6db5",
-    "Pooling": "#15899a",
-    "Dense": "#7b4fb3",
-    "Normalisation": "#b7811a",
-    "Activation": "#c8553d",
-    "Dropout": "#6f7680",
-    "Merge": "#b0407a",
-    "Reshape": "#4a7f6a",
-}
-GROUP_COLOUR = "#5b6b8c"
 
 
 @dataclass(frozen=True)

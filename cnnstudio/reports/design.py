@@ -8,25 +8,13 @@ source's bottom to the target's top with a small arrowhead. The colours copy
 
 from __future__ import annotations
 
+from cnnstudio.core.colours import CATEGORY_COLOURS, GROUP_COLOUR
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.layers import fmt_shape
 from cnnstudio.core.layout import Y_GAP, layered_positions
 from cnnstudio.core.shapes import Analysis
 from cnnstudio.reports.page import esc
 
-#: category -> fill colour (as gui/theme.py's CATEGORY_COLOURS)
-CATEGORY_COLOURS = {
-    "Input": "#3f8f3a",
-    "Convolution": "#2f6db5",
-    "Pooling": "#15899a",
-    "Dense": "#7b4fb3",
-    "Normalisation": "#b7811a",
-    "Activation": "#c8553d",
-    "Dropout": "#6f7680",
-    "Merge": "#b0407a",
-    "Reshape": "#4a7f6a",
-}
-OTHER_COLOUR = "#5b6b8c"
 BOX_W, BOX_H, MARGIN = 184.0, 58.0, 16.0
 MAX_CHARS = 26
 #: room on the right for connections that skip layers
@@ -83,7 +71,7 @@ def design_svg(graph: Graph, analysis: Analysis | None = None) -> str:
         info = analysis.infos.get(nid) if analysis is not None else None
         shape = fmt_shape(info.shape) if info is not None and info.shape is not None else "?"
         broken = info is not None and bool(info.issues)
-        fill = CATEGORY_COLOURS.get(node.spec.category, OTHER_COLOUR)
+        fill = CATEGORY_COLOURS.get(node.spec.category, GROUP_COLOUR)
         stroke = "#d00000" if broken else "#1f2937"
         out.append(
             f'<g class="node" data-kind="{esc(node.kind)}">'
