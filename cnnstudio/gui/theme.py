@@ -18,7 +18,6 @@ from cnnstudio.core.colours import CATEGORY_COLOURS, GROUP_COLOUR
 from cnnstudio.resources import resource_path
 
 
-
 @dataclass(frozen=True)
 class CanvasColours:
     background: str
