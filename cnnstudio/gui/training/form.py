@@ -12,6 +12,8 @@ Built-in dataset names come from ``cnnstudio.training.config.BUILTIN_NAMES`` (to
 from __future__ import annotations
 
 import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +63,22 @@ def _row(*widgets: QWidget) -> QWidget:
     return box
 
 
-def _download(name: str, root: str | None, worker: CallWorker,
-              cancel: threading.Event) -> dict[str, Any]:
-    from cnnstudio.training.builtin import download_builtin
+def _download_task(name: str, root: str | None,
+                   worker: weakref.ref[CallWorker] | None = None
+                   ) -> Callable[[threading.Event], dict[str, Any]]:
+    """The worker's function: download, reporting progress through the worker's signal.
 
-    folder = download_builtin(name, root, progress=worker.progress.emit, cancel=cancel)
-    return {"folder": str(folder), "cancelled": cancel.is_set()}
+    The worker is held weakly: a function that held it would make a reference cycle, which
+    the garbage collector frees later on whatever thread happens to run it, possibly a worker
+    thread; the Job releases the worker on the GUI thread instead."""
+    def task(cancel: threading.Event) -> dict[str, Any]:
+        from cnnstudio.training.builtin import download_builtin
+
+        owner = worker() if worker is not None else None
+        emit = owner.progress.emit if owner is not None else None
+        folder = download_builtin(name, root, progress=emit, cancel=cancel)
+        return {"folder": str(folder), "cancelled": cancel.is_set()}
+    return task
 
 
 class TrainForm(QWidget):
@@ -163,7 +175,8 @@ class TrainForm(QWidget):
         if self.download_job is not None:
             return
         root = self.data_root.text().strip() or None
-        worker = CallWorker(lambda cancel: _download(name, root, worker, cancel))
+        worker = CallWorker(_download_task(name, root))
+        worker.function = _download_task(name, root, weakref.ref(worker))  # no cycle
         job = Job(worker)  # no Qt parent: a parked job must outlive the form
         job.progress.connect(self._on_download_progress)
         job.done.connect(self._on_downloaded)
