@@ -1,5 +1,5 @@
 """The headless command line: ``cnnstudio summary | validate | presets | train | evaluate |
-export | predict | runs | sweep | diff | report``.
+export | predict | runs | sweep | diff | report | layer``.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``;
 ``COMMANDS`` lists them in help order. Commands import torch only when they need it.
@@ -29,6 +29,7 @@ COMMANDS = {
     "sweep": "sweep",
     "diff": "diff",
     "report": "html_report",  # not report.py: it would shadow errors.report here
+    "layer": "layer",
 }
 
 

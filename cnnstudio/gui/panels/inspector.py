@@ -6,7 +6,7 @@ canvas menu; disabled for a node without weights), then one ``ParamEditor`` per
 set_trainable); a refused value shows the core's reason and the form snaps back to the
 graph's value. Below the form: the output shape and counts, the arithmetic
 (``NodeInfo.explanation``) and the node's issues, re-read after every edit (the document's
-``changed``).
+``changed``). The Help button opens the kind's help page (``panels.layer_help``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.errors import GraphError
 from cnnstudio.gui.document import Document
+from cnnstudio.gui.panels.layer_help import LayerHelpDialog
 from cnnstudio.gui.panels.param_editors import ParamEditor
 
 
@@ -54,6 +56,8 @@ class Inspector(QScrollArea):
         self.editors: dict[str, ParamEditor] = {}
         self.name_edit: QLineEdit | None = None
         self.trainable: QCheckBox | None = None
+        self.help_button: QPushButton | None = None
+        self.help_dialog: LayerHelpDialog | None = None
         self._build(None)
 
     def set_document(self, doc: Document) -> None:
@@ -75,6 +79,7 @@ class Inspector(QScrollArea):
         body = QWidget()
         outer = QVBoxLayout(body)
         self.editors, self.name_edit, self.trainable = {}, None, None
+        self.help_button = None
         self.header = _label(body)
         outer.addWidget(self.header)
         self.error = _label(body)
@@ -87,6 +92,10 @@ class Inspector(QScrollArea):
             self.setWidget(body)
             return
         node = self.doc.graph.nodes[node_id]
+        self.help_button = QPushButton(f"Help: {node.kind}", body)
+        self.help_button.setToolTip("What this kind computes, its formulas and parameters")
+        self.help_button.clicked.connect(self.show_help)
+        outer.addWidget(self.help_button)
         form = QFormLayout()
         self.name_edit = QLineEdit(node.name, body)
         self.name_edit.setToolTip("A Python identifier: it names the layer in exported code")
@@ -152,6 +161,15 @@ class Inspector(QScrollArea):
             f"<p><b style='color:#d93025'>{html.escape(i.message)}</b>"
             + (f"<br><code>{html.escape(i.formula)}</code>" if i.formula else "")
             + (f"<br>Fix: {html.escape(i.fix)}" if i.fix else "") + "</p>" for i in issues))
+
+    @Slot()
+    def show_help(self) -> None:
+        """Open the selected node's kind's help page."""
+        if self.doc is None or self.node_id is None:
+            return
+        if self.help_dialog is None:
+            self.help_dialog = LayerHelpDialog(self)
+        self.help_dialog.show_kind(self.doc.graph.nodes[self.node_id].kind)
 
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
