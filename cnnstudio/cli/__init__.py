@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cnnstudio {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="on an error, print the traceback too (may follow any command)")
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument("--install-desktop", action="store_true",
+                         help="register the app with the desktop for this user: launcher, "
+                         "icons and the .cnnproj file type under $XDG_DATA_HOME")
+    desktop.add_argument("--uninstall-desktop", action="store_true",
+                         help="remove what --install-desktop wrote")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
         importlib.import_module(f"cnnstudio.cli.{module}").add_parser(sub)
@@ -56,6 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
+    if args.install_desktop or args.uninstall_desktop:
+        if args.command is not None:
+            print("cnnstudio: --install-desktop and --uninstall-desktop take no command",
+                  file=sys.stderr)
+            return 2
+        from cnnstudio import desktop
+
+        return desktop.run(uninstalling=args.uninstall_desktop)
     if args.command is None:
         build_parser().print_help()
         return 0

@@ -39,6 +39,7 @@ def run_app(argv: list[str]) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *argv])
     app.setApplicationDisplayName("CNN Studio")
+    app.setDesktopFileName("cnnstudio")  # matches the window to cnnstudio.desktop
 
     from cnnstudio.gui.main_window import MainWindow
     from cnnstudio.gui.theme import app_icon, apply_theme
