@@ -1,7 +1,8 @@
 """Start the Qt application and show the main window (torch is never imported here).
 
 ``run_app(argv)`` is called by ``cnnstudio`` (see cnnstudio/__main__.py): with a project
-path it opens that file, otherwise it offers to recover work left by a crash.
+path it opens that file, otherwise it offers to recover work left by a crash, or else
+shows the welcome page (``gui/welcome.py``).
 """
 
 from __future__ import annotations
@@ -53,5 +54,6 @@ def run_app(argv: list[str]) -> int:
     if paths:
         QTimer.singleShot(0, lambda: window.open_file(Path(paths[0]), ask=False))
     else:
-        QTimer.singleShot(0, window.offer_recovery)
+        # no file: recover a crashed session's work, else the welcome page
+        QTimer.singleShot(0, lambda: window.offer_recovery() or window.welcome.show_at_start())
     return int(app.exec())

@@ -4,6 +4,7 @@ presets, and recovery after a crash (a mixin of ``MainWindow``).
 Opening builds a new ``Document`` first, so a broken file (``ProjectFileError``) is reported
 in a message box and leaves the open document untouched. Examples open without a path (a
 save never writes into the bundled resources); presets open collapsed when they are large.
+Both open at a readable zoom from the Input down (``canvas.start_view.show_top``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnstudio.core.errors import GraphError, ProjectFileError
 from cnnstudio.core.project_io import Project
+from cnnstudio.gui.canvas.start_view import show_top
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.files import find_orphans
 from cnnstudio.resources import resource_path
@@ -93,6 +95,7 @@ class FileOps(_Base):
         self.doc.path, self.doc.name = None, path.stem  # save elsewhere, not into the bundle
         self._update_title()
         self.recent.remove(str(path.resolve()))
+        show_top(self.view)  # readable, from the Input down; F fits it all
         return True
 
     def open_preset(self, preset_id: str) -> bool:
@@ -110,6 +113,7 @@ class FileOps(_Base):
         doc = Document(Project(graph, preset.id, preset.description, {PRESET_KEY: preset.id}))
         doc.collapse_all_if_large(relayout=True)
         self.set_document(doc)
+        show_top(self.view)  # readable, from the Input down; F fits it all
         return True
 
     def save(self) -> bool:

@@ -36,6 +36,8 @@ from cnnstudio.gui.panels.palette import Palette
 from cnnstudio.gui.panels.summary import SummaryPanel
 from cnnstudio.gui.theme import app_icon, apply_theme, current_theme
 from cnnstudio.gui.training import add_training_dock
+from cnnstudio.gui.welcome import Welcome
+from cnnstudio.gui.window_state import WindowState
 
 if TYPE_CHECKING:
     from cnnstudio.gui.export_dialog import ExportDialog
@@ -77,6 +79,7 @@ class MainWindow(FileOps, QMainWindow):
             self.actions.docks_menu.addAction(dock.toggleViewAction())
         self.actions["dark"].setChecked(current_theme() == "dark")
         self.training = add_training_dock(self)
+        self.welcome = Welcome(self)  # the canvas and the welcome page in one stack
         self.export_window: ExportDialog | None = None
         self.autosaver = AutoSaver(recovery_dir or default_recovery_dir(), autosave_ms, self)
         self.palette.kindActivated.connect(self.add_kind_at_centre)
@@ -87,6 +90,7 @@ class MainWindow(FileOps, QMainWindow):
         self.doc: Document | None = None
         self.set_document(Document())
         self.resize(1400, 900)
+        self.window_state = WindowState(self)  # the last session's size, docks, zoom, theme
         self.statusBar().showMessage("Drag layers from the palette, or press Tab on the canvas.")
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -103,6 +107,7 @@ class MainWindow(FileOps, QMainWindow):
         self.undo_group.addStack(doc.undo_stack)
         self.undo_group.setActiveStack(doc.undo_stack)
         self.scene.set_document(doc)
+        self.welcome.leave()
         self.inspector.set_document(doc)
         self.summary.set_document(doc)
         self.autosaver.set_document(doc)
@@ -133,6 +138,7 @@ class MainWindow(FileOps, QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.window_state.save()
         self.autosaver.shutdown()
         self.training.shutdown()
         self.pretrained.shutdown()
