@@ -41,6 +41,10 @@ def run_app(argv: list[str]) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *argv])
     app.setApplicationDisplayName("CNN Studio")
     app.setDesktopFileName("cnnstudio")  # matches the window to cnnstudio.desktop
+    from cnnstudio.gui.gc_guard import GuiGarbageCollector
+
+    collector = GuiGarbageCollector(app)  # cyclic garbage freed on this thread only
+    app.aboutToQuit.connect(collector.stop)
 
     from cnnstudio.gui.main_window import MainWindow
     from cnnstudio.gui.theme import app_icon, apply_theme

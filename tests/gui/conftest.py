@@ -15,6 +15,7 @@ from cnnstudio.core.builder import GraphBuilder
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.project_io import Project, to_dict
 from cnnstudio.gui.document import Document
+from cnnstudio.gui.gc_guard import GuiGarbageCollector
 from cnnstudio.gui.main_window import MainWindow
 
 
@@ -51,6 +52,16 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     monkeypatch.setattr(QInputDialog, "getText",
                         staticmethod(lambda *a, **k: (d.group_name, bool(d.group_name))))
     return d
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_gc(qapp: Any) -> Iterator[None]:
+    """As in the app (cnnstudio.gui.gc_guard): cyclic garbage is collected on the GUI thread
+    only, never by a worker thread that happens to allocate (Qt objects must not be destroyed
+    there)."""
+    collector = GuiGarbageCollector()
+    yield
+    collector.stop()
 
 
 @pytest.fixture
