@@ -6,7 +6,8 @@ Everything goes under ``$XDG_DATA_HOME`` (default ``~/.local/share``):
 * ``applications/cnnstudio.desktop``: the launcher entry (packaging/cnnstudio.desktop, with
   Exec pointing at this installation's interpreter);
 * ``icons/hicolor/NxN/apps/cnnstudio.png`` in the standard sizes, rendered from the bundled
-  SVG with Qt (imported only here), and ``icons/hicolor/scalable/apps/cnnstudio.svg``;
+  SVG with Qt (``cnnstudio.gui.icon_render``, imported only then), and
+  ``icons/hicolor/scalable/apps/cnnstudio.svg``;
 * ``mime/packages/cnnstudio.xml``: the ``application/x-cnnstudio-project`` type (*.cnnproj).
 
 Then the desktop's caches are refreshed with update-desktop-database, update-mime-database
@@ -24,6 +25,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cnnstudio.core.files import write_bytes_atomic
 from cnnstudio.resources import resource_path
 
 APP_ID = "cnnstudio"
@@ -57,14 +59,6 @@ MIME_XML = f"""\
   </mime-type>
 </mime-info>
 """
-
-#: the application object render_pngs made when there was none (kept: Qt wants one only)
-_qt_app: object | None = None
-
-
-class IconRenderError(RuntimeError):
-    """Qt could not read the SVG or write a PNG."""
-
 
 @dataclass
 class Outcome:
@@ -122,44 +116,10 @@ def desktop_entry() -> str:
 
 
 def _write(path: Path, data: bytes, outcome: Outcome) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_bytes_atomic(path, data)
     outcome.files.append(path)
 
 
-def render_pngs(svg: Path, sizes: tuple[int, ...]) -> dict[int, bytes]:
-    """PNG bytes of the SVG at each size (Qt, offscreen when there is no display)."""
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
-
-    global _qt_app  # fonts and image plugins need an application object; it stays alive
-    if QGuiApplication.instance() is None:
-        _qt_app = QGuiApplication([sys.argv[0] or APP_ID])
-    renderer = QSvgRenderer(str(svg))
-    if not renderer.isValid():
-        raise IconRenderError(f"cannot read the icon {svg}")
-    pngs: dict[int, bytes] = {}
-    for size in sizes:
-        image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        renderer.render(painter)
-        painter.end()
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        saved = image.save(buffer, "PNG")  # type: ignore[call-overload]  # str works
-        buffer.close()
-        if not saved:
-            raise IconRenderError(f"cannot write the {size} px icon as PNG")
-        pngs[size] = bytes(data.data())
-    return pngs
 
 
 def _refresh(home: Path, outcome: Outcome) -> None:
@@ -203,9 +163,17 @@ def install(home: Path | None = None) -> Outcome:
     scalable, *pngs = icon_files(home)
     _write(scalable, svg.read_bytes(), outcome)
     try:
-        rendered = render_pngs(svg, ICON_SIZES)
-    except (ImportError, IconRenderError) as exc:  # no QtSvg: the scalable icon still serves
-        outcome.notes.append(f"PNG icons not rendered ({exc}); the scalable SVG is installed")
+        from cnnstudio.gui.icon_render import IconRenderError, render_pngs
+    except ImportError as exc:  # no Qt: the scalable icon still serves
+        rendered, problem = None, str(exc)
+    else:
+        try:
+            rendered, problem = render_pngs(svg, ICON_SIZES), ""
+        except IconRenderError as exc:
+            rendered, problem = None, str(exc)
+    if rendered is None:  # no QtSvg: the scalable icon still serves
+        outcome.notes.append(f"PNG icons not rendered ({problem}); the scalable SVG is "
+                             "installed")
         for stale in pngs:  # never leave PNGs of an older install next to the new SVG
             stale.unlink(missing_ok=True)
     else:
