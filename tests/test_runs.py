@@ -8,37 +8,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 
 from cnnstudio.cli import main
 from cnnstudio.compiler import build_model
-from cnnstudio.core.builder import GraphBuilder
 from cnnstudio.core.graph import Graph
 from cnnstudio.core.project_io import Project, save
 from cnnstudio.runs import architecture_fingerprint, list_runs, read_run
 from cnnstudio.runs.trash import move_to_trash, restore
 from cnnstudio.runs.user import set_name_and_notes
 from cnnstudio.training import TrainConfig, train
-
-
-def design(kernel: int = 3) -> Graph:
-    b = GraphBuilder()
-    x = b.input(1, 8, 8)
-    x = b.add("Conv2d", x, name="conv", filters=4, kernel=kernel, activation="relu")
-    x = b.add("GlobalAvgPool", x, name="pool")
-    b.add("Dense", x, name="fc", units=2)
-    return b.graph
-
-
-def blobs(path: Path) -> Path:
-    """Two classes told apart by brightness: learnable in a few epochs."""
-    rng = np.random.default_rng(0)
-    y = np.arange(200) % 2
-    x = (rng.random((200, 8, 8)) * 60 + y[:, None, None] * 150).astype(np.uint8)
-    np.savez(path, x=x, y=y)
-    return path
+from tests.run_helpers import blobs, design
 
 
 def make_run(folder: Path, data: Path, graph: Graph, lr: float = 0.01, epochs: int = 2,

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 from PySide6.QtGui import QColor
@@ -15,8 +14,6 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from cnnstudio.cli import main
 from cnnstudio.compiler import build_model
-from cnnstudio.core.builder import GraphBuilder
-from cnnstudio.core.graph import Graph
 from cnnstudio.core.project_io import Project, load, save
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.main_window import MainWindow
@@ -25,15 +22,7 @@ from cnnstudio.gui.runs.compare_actions import PATH_ROLE
 from cnnstudio.gui.runs.compare_data import METRICS
 from cnnstudio.runs import read_run
 from cnnstudio.training import TrainConfig, train
-
-
-def design(kernel: int) -> Graph:
-    b = GraphBuilder()
-    x = b.input(1, 8, 8)
-    x = b.add("Conv2d", x, name="conv", filters=4, kernel=kernel, activation="relu")
-    x = b.add("GlobalAvgPool", x, name="pool")
-    b.add("Dense", x, name="fc", units=2)
-    return b.graph
+from tests.run_helpers import blobs, design
 
 
 def make_run(folder: Path, data: Path, kernel: int, lr: float, epochs: int) -> Path:
@@ -50,10 +39,7 @@ def make_run(folder: Path, data: Path, kernel: int, lr: float, epochs: int) -> P
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("compare")
-    rng = np.random.default_rng(0)
-    y = np.arange(200) % 2
-    x = (rng.random((200, 8, 8)) * 60 + y[:, None, None] * 150).astype(np.uint8)
-    np.savez(root / "blobs.npz", x=x, y=y)
+    blobs(root / "blobs.npz")
     a = make_run(root / "runs" / "a", root / "blobs.npz", kernel=3, lr=0.01, epochs=2)
     b = make_run(root / "runs" / "b", root / "blobs.npz", kernel=5, lr=0.003, epochs=3)
     return a, b

@@ -13,15 +13,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
 from cnnstudio.compiler import build_model
-from cnnstudio.core.builder import GraphBuilder
-from cnnstudio.core.graph import Graph
 from cnnstudio.core.project_io import Project, save
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.main_window import MainWindow
@@ -31,17 +28,9 @@ from cnnstudio.runs import list_runs, read_run
 from cnnstudio.training import TrainConfig, train
 from cnnstudio.training.errors import NonFiniteLossError
 from tests.gui.conftest import Dialogs
+from tests.run_helpers import blobs, design
 
 PROJECT, OTHER = "blobs net", "other net"
-
-
-def design(kernel: int = 3) -> Graph:
-    b = GraphBuilder()
-    x = b.input(1, 8, 8)
-    x = b.add("Conv2d", x, name="conv", filters=4, kernel=kernel, activation="relu")
-    x = b.add("GlobalAvgPool", x, name="pool")
-    b.add("Dense", x, name="fc", units=2)
-    return b.graph
 
 
 def make_run(folder: Path, data: Path, project: str, lr: float, epochs: int = 2,
@@ -65,10 +54,7 @@ def make_run(folder: Path, data: Path, project: str, lr: float, epochs: int = 2,
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("trained")
-    rng = np.random.default_rng(0)
-    y = np.arange(200) % 2
-    x = (rng.random((200, 8, 8)) * 60 + y[:, None, None] * 150).astype(np.uint8)
-    np.savez(root / "blobs.npz", x=x, y=y)
+    blobs(root / "blobs.npz")
     runs = root / "runs"
     make_run(runs / "good", root / "blobs.npz", PROJECT, lr=0.05, epochs=3)
     make_run(runs / "weak", root / "blobs.npz", PROJECT, lr=1e-6, epochs=1, optimizer="sgd")
