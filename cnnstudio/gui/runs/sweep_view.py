@@ -39,12 +39,11 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core import project_io
-from cnnstudio.core.shapes import analyse
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.runs.sweep_plot import ParallelCoordinates
 from cnnstudio.gui.runs.sweep_table import SweepTable
 from cnnstudio.gui.training.form import TrainForm
-from cnnstudio.gui.training.runs import new_run_dir
+from cnnstudio.gui.training.runs import new_run_dir, trainable_shape
 from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
 from cnnstudio.sweeps.record import SWEEP_FILE, SweepFileError, SweepRecord, read_sweep
 from cnnstudio.sweeps.space import (
@@ -200,11 +199,9 @@ class SweepView(QWidget):
         doc = self.document()
         if self.running or doc is None:
             return
-        analysis = analyse(doc.graph)
-        shape = analysis.input_shape
-        if not analysis.ok or shape is None or len(shape) != 3:
-            self._refuse("The network cannot be trained yet: fix the problems the canvas "
-                         "shows (training needs an Input node giving images).")
+        shape, problem = trainable_shape(doc.graph)
+        if shape is None:
+            self._refuse(problem)
             return
         try:
             space = self.read_space()
@@ -227,7 +224,7 @@ class SweepView(QWidget):
                    "target": doc.name or ""}
         project_text = project_io.dumps(doc.to_project())
         worker = SweepWorker(lambda cancel: run_sweep(
-            project_text, source, space, config, out, (shape[0], shape[1], shape[2]),
+            project_text, source, space, config, out, shape,
             options, worker.progress.emit, cancel))
         self.job = Job(worker)  # no Qt parent: a parked job must outlive the view
         self.job.progress.connect(self._on_event)

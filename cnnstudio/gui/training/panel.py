@@ -34,14 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core import project_io
-from cnnstudio.core.shapes import analyse
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.training.form import TrainForm
 from cnnstudio.gui.training.inspect_view import InspectView
 from cnnstudio.gui.training.plots import BatchStatus, LivePlots
 from cnnstudio.gui.training.predict_view import PredictView
 from cnnstudio.gui.training.results import ResultsView
-from cnnstudio.gui.training.runs import new_run_dir, read_json_file
+from cnnstudio.gui.training.runs import new_run_dir, read_json_file, trainable_shape
 from cnnstudio.gui.training.worker import SHUTDOWN_MS, Job, ResumeWorker, TrainWorker
 
 ERROR_TITLES = {
@@ -157,16 +156,9 @@ class TrainingPanel(QWidget):
         doc = self.document()
         if self.running or doc is None:
             return
-        analysis = analyse(doc.graph)
-        if not analysis.ok:
-            errors = [i.describe(doc.graph) for i in analysis.issues if i.severity == "error"]
-            self._refuse("Cannot train", "The network has problems to fix first:\n\n"
-                         + "\n\n".join(errors))
-            return
-        shape = analysis.input_shape
-        if shape is None or len(shape) != 3:
-            self._refuse("Cannot train", "Training needs an Input node giving images "
-                         "(channels, height, width).")
+        shape, problem = trainable_shape(doc.graph)
+        if shape is None:
+            self._refuse("Cannot train", problem)
             return
         try:
             source, root, config = self.form.read()
@@ -181,7 +173,7 @@ class TrainingPanel(QWidget):
         text = project_io.dumps(doc.to_project())
         graph = project_io.loads(text).graph
         worker = TrainWorker(graph, source, config, run_dir,
-                             (shape[0], shape[1], shape[2]), root, text)
+                             shape, root, text)
         self.plots.clear()
         self._launch(worker, run_dir, f"Starting: {source}, run folder {run_dir}")
 

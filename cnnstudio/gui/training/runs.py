@@ -13,6 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cnnstudio.core.graph import Graph
+from cnnstudio.core.shapes import analyse
+
 
 def new_run_dir(runs: Path, project_name: str) -> Path:
     """``runs/<project>-<date-time>`` (with ``-2``, ``-3``... when that exists)."""
@@ -37,3 +40,16 @@ def duration(seconds: float) -> str:
     if s >= 3600:
         return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
     return f"{s // 60}:{s % 60:02d}"
+
+
+def trainable_shape(graph: Graph) -> tuple[tuple[int, int, int] | None, str]:
+    """The Input node's (C, H, W) when ``graph`` can be trained, else None and the message
+    that says why (each problem with its node), for the training dock and the sweep view."""
+    analysis = analyse(graph)
+    if not analysis.ok:
+        errors = [i.describe(graph) for i in analysis.issues if i.severity == "error"]
+        return None, "The network has problems to fix first:\n\n" + "\n\n".join(errors)
+    shape = analysis.input_shape
+    if shape is None or len(shape) != 3:
+        return None, "Training needs an Input node giving images (channels, height, width)."
+    return (shape[0], shape[1], shape[2]), ""
