@@ -150,6 +150,9 @@ CASES: dict[str, Case] = {
          "--out", str(t / "r")], 1, "wide"),
     "resume a non-run": lambda t: (["train", "--resume", str(t / "nowhere")], 2,
                                    "not a run folder"),
+    "an invalid network": lambda t: ([*TRAIN[:1], "lenet5", "--input-shape", "1,8,8",
+                                      "--dataset", "mnist-sample", "--out", str(t / "r")], 1,
+                                     "c3 (Conv2d)"),
     "a 65,536-pixel input": lambda t: (["summary", EXAMPLE, "--input-shape", "1,65536,65536"],
                                        2, "height"),
 }

@@ -17,7 +17,7 @@ from typing import Any
 
 from cnnstudio.cli.errors import describe
 from cnnstudio.cli.options import number, train_argument
-from cnnstudio.cli.target import add_target_args, open_target
+from cnnstudio.cli.target import add_target_args, network_problem, open_target
 from cnnstudio.cli.train import Progress, explicit_settings, fail
 from cnnstudio.core.shapes import analyse
 from cnnstudio.sweeps.record import SweepRecord, ranked, table
@@ -126,13 +126,11 @@ def run(args: argparse.Namespace) -> int:
     project = open_target(args)
     if project is None:
         return 2
-    analysis = analyse(project.graph)
-    if not analysis.ok:
-        print(f"error: {args.target} is not a valid network:", file=sys.stderr)
-        for issue in analysis.issues:
-            print(issue.describe(project.graph), file=sys.stderr)
+    problem = network_problem(project, str(args.target))
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return 1
-    shape = analysis.input_shape
+    shape = analyse(project.graph).input_shape
     assert shape is not None and len(shape) == 3
     settings = explicit_settings(args)
     settings.setdefault("monitor", args.metric)  # the best checkpoint follows the metric

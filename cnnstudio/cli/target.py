@@ -79,3 +79,16 @@ def open_target(args: argparse.Namespace) -> Project | None:
     except TargetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
+
+
+def network_problem(project: Project, name: str) -> str | None:
+    """None when ``project`` is a valid network, else one line naming each problem's node,
+    its arithmetic and the fix (``cnnstudio validate`` prints the same as a list)."""
+    from cnnstudio.core.shapes import analyse
+
+    graph = project.graph
+    issues = [i for i in analyse(graph).issues if i.severity == "error"]
+    if not issues:
+        return None
+    described = "; ".join(" ".join(i.describe(graph).split()) for i in issues)
+    return f"{name} is not a valid network: {described}"

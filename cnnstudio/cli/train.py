@@ -22,7 +22,7 @@ from typing import Any
 
 from cnnstudio.cli.errors import describe, one_line
 from cnnstudio.cli.options import train_argument
-from cnnstudio.cli.target import add_target_args, open_target
+from cnnstudio.cli.target import add_target_args, network_problem, open_target
 from cnnstudio.core.project_io import load, save
 from cnnstudio.core.shapes import analyse
 from cnnstudio.training.config import TrainConfig
@@ -233,11 +233,9 @@ def run(args: argparse.Namespace) -> int:
         project = open_target(args)
         if project is None:
             return 2
-    analysis = analyse(project.graph)
-    if not analysis.ok:
-        print(f"error: {args.target or project_file} is not a valid network:", file=sys.stderr)
-        for issue in analysis.issues:
-            print(issue.describe(project.graph), file=sys.stderr)
+    problem = network_problem(project, str(args.target or project_file))
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     report = None
     try:
@@ -251,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc), 1)
     except (ValueError, OSError) as exc:
         return fail(describe(exc), 1)
-    input_shape = analysis.input_shape
+    input_shape = analyse(project.graph).input_shape
     assert input_shape is not None and len(input_shape) == 3
     progress = Progress(rank0 and not args.no_progress and sys.stderr.isatty())
     printer = progress if rank0 else None
