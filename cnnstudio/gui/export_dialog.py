@@ -186,7 +186,7 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 0)  # busy
         self.status.setText(f"Exporting and verifying {text}...")
         worker = CallWorker(export_call(self.source(), self.fmt(), Path(text),
-                                        self.overwrite.isChecked()))
+                                        self.overwrite.isChecked()), needs_torch=True)
         self.job = Job(worker)  # Python-owned (no Qt parent): released after its thread ends
         self.job.done.connect(self._on_done)
         self.job.failed.connect(self._on_failed)

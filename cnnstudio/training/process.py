@@ -27,6 +27,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+#: the events of a sweep the child sends (a sweep's batches would only flood the GUI thread)
+SWEEP_EVENTS = ("trial", "trial_end", "epoch")
 EVENT_INTERVAL_S = 0.05  # batch events sent at most 20 times a second
 PARENT_POLL_S = 1.0  # how often the child checks that the app is still there
 #: the child's scheduling priority below the app's: the GUI thread gets a core the moment it
@@ -114,6 +116,8 @@ def run_child(job: dict[str, Any], conn: Any, stop: Any) -> None:
         listener = Throttle(emit, extra_start={"pid": os.getpid()})
         if job["kind"] == "train":
             result = train(job, listener, emit, stop)
+        elif job["kind"] == "sweep":
+            result = sweep(job, emit, stop)
         else:
             result = resume(job, listener, emit, stop)
     except Exception as exc:  # every failure reaches the user as a message box
@@ -168,3 +172,28 @@ def resume(job: dict[str, Any], listener: Any, emit: Any, stop: Any) -> dict[str
     result = resume_run(model, run_dir, epochs=job["epochs"], root=job["root"],
                         changes={"leave_core_for_gui": False}, listener=listener, cancel=stop)
     return result_dict(result, run_dir)
+
+
+def sweep(job: dict[str, Any], emit: Any, stop: Any) -> dict[str, Any]:
+    """A sweep (``SweepWorker``): ``prepare_sweep``'s checks, then the trials, each an
+    ordinary run folder in ``job["out"]``; sends only ``SWEEP_EVENTS``."""
+    from cnnstudio.core import project_io
+    from cnnstudio.sweeps.runner import Pruning, prepare_sweep
+    from cnnstudio.sweeps.space import SweepParam
+    from cnnstudio.training.config import TrainConfig
+
+    out = Path(job["out"])
+    config = TrainConfig(**job["config"])
+    config.leave_core_for_gui = False
+    emit({"event": "preparing", "message": "Checking the settings and loading the data..."})
+    shape = tuple(job["input_shape"])
+    plan = prepare_sweep(project_io.loads(job["project"]), job["source"],
+                         [SweepParam.from_dict(p) for p in job["space"]], config, out,
+                         input_shape=(shape[0], shape[1], shape[2]),
+                         strategy=job["strategy"], trials=job["trials"] or None,
+                         metric=job["metric"], root=job["root"],
+                         pruning=Pruning(job["prune"], 2, 1), target=job["target"])
+    if stop.is_set():
+        return {"status": "cancelled", "folder": str(out)}
+    record = plan.run(lambda e: emit(e) if e["event"] in SWEEP_EVENTS else None, stop)
+    return {"status": record.status, "folder": str(out)}

@@ -80,6 +80,11 @@ def test_a_grid_sweep_from_the_view_fills_the_table_and_the_plot(
     view.out.setText(str(tmp_path / "sweep"))
     view.start_button.click()
     assert view.running and not view.start_button.isEnabled() and view.stop_button.isEnabled()
+    worker = view.job.worker
+    # the trials train in a child process, as a training run does (the GUI never waits for
+    # torch's GIL): its pid is not this process's
+    qtbot.waitUntil(lambda: worker.pid is not None, timeout=TIMEOUT_MS)
+    assert worker.pid != os.getpid()
     qtbot.waitUntil(lambda: not view.running, timeout=TIMEOUT_MS)
     assert dialogs.errors == []
     record = json.loads((tmp_path / "sweep" / "sweep.json").read_text())

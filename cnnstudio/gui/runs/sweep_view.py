@@ -4,15 +4,17 @@ The user ticks the settings to vary (every sweepable declared option, cnnstudio.
 and gives each a range ``lo:hi`` / ``lo:hi:log`` or a list ``a,b,c``, picks the strategy,
 the number of trials, the metric and pruning; the other settings and the dataset are the
 Training dock's form. Start checks the space at once, then runs ``prepare_sweep`` and the
-trials in a ``CallWorker`` (torch and Optuna are imported there); each trial's end refreshes
-the results from sweep.json: a sortable table (best first) and the parallel-coordinates plot.
+trials in a child process, as training runs (``SweepWorker``: torch and Optuna are imported
+there only, and the GUI thread never waits for their GIL); each trial's end refreshes the
+results from sweep.json: a sortable table (best first) and the parallel-coordinates plot.
 Stop cancels within a batch; the trials done are kept. Open Sweep... shows a finished sweep
-folder. The app's quit stops a running sweep (bounded wait, never terminated).
+folder. The app's quit stops a running sweep (bounded wait; a child that does not stop is
+ended, and the trials done are kept).
 """
 
 from __future__ import annotations
 
-import threading
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,7 @@ from cnnstudio.gui.runs.sweep_plot import ParallelCoordinates
 from cnnstudio.gui.runs.sweep_table import SweepTable
 from cnnstudio.gui.training.form import TrainForm
 from cnnstudio.gui.training.runs import new_run_dir, trainable_shape
-from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
+from cnnstudio.gui.training.worker import SHUTDOWN_MS, Job, ProcessWorker
 from cnnstudio.sweeps.record import SWEEP_FILE, SweepFileError, SweepRecord, read_sweep
 from cnnstudio.sweeps.space import (
     METRICS,
@@ -55,34 +57,33 @@ from cnnstudio.sweeps.space import (
     parse_param,
     sweepable_options,
 )
+from cnnstudio.training.config import TrainConfig
 
 TITLE = "Sweep"
-#: engine events the worker passes on (batches would only flood the GUI thread)
-SHOWN_EVENTS = ("trial", "trial_end", "epoch")
 
 
-def run_sweep(project_text: str, source: str, space: list[SweepParam], config: Any, out: Path,
-              shape: tuple[int, int, int], options: dict[str, Any],
-              emit: Callable[[dict[str, Any]], None], cancel: threading.Event) -> dict[str, Any]:
-    """The worker's function: every check, then the trials (torch and Optuna load here)."""
-    from cnnstudio.sweeps.runner import Pruning, prepare_sweep
+class SweepWorker(ProcessWorker):
+    """A sweep in a child process (``cnnstudio.training.process.sweep``): every check
+    (``prepare_sweep``), then the trials; torch and Optuna are imported there only."""
 
-    plan = prepare_sweep(project_io.loads(project_text), source, space, config, out,
-                         input_shape=shape, strategy=options["strategy"],
-                         trials=options["trials"] or None, metric=options["metric"],
-                         root=options["root"], pruning=Pruning(options["prune"], 2, 1),
-                         target=options["target"])
-    if cancel.is_set():
-        return {"status": "cancelled", "folder": str(out)}
-    record = plan.run(lambda e: emit(e) if e["event"] in SHOWN_EVENTS else None, cancel)
-    return {"status": record.status, "folder": str(out)}
+    def __init__(self, project_text: str, source: str, space: list[SweepParam],
+                 config: TrainConfig, out: Path, shape: tuple[int, int, int],
+                 options: dict[str, Any]) -> None:
+        super().__init__()
+        self.project_text, self.source, self.space = project_text, source, space
+        self.config, self.out, self.shape, self.options = config, out, shape, options
 
+    def job(self) -> dict[str, Any]:
+        return {"kind": "sweep", "project": self.project_text, "source": str(self.source),
+                "space": [p.to_dict() for p in self.space],
+                "config": dataclasses.asdict(self.config), "out": str(self.out),
+                "input_shape": list(self.shape), **self.options}
 
-class SweepWorker(CallWorker):
-    """``run_sweep`` in a worker thread; torch's libraries are preloaded with the GIL released
-    (gui.training.preload), as for a training run."""
+    def checkpoints(self) -> Path:
+        return self.out
 
-    needs_torch = True
+    def _kept(self) -> str:
+        return f"the trials done are kept in {self.out}"
 
 
 class SweepView(QWidget):
@@ -223,9 +224,7 @@ class SweepView(QWidget):
                    "metric": self.metric_box.currentText(), "prune": self.prune.isChecked(),
                    "target": doc.name or ""}
         project_text = project_io.dumps(doc.to_project())
-        worker = SweepWorker(lambda cancel: run_sweep(
-            project_text, source, space, config, out, shape,
-            options, worker.progress.emit, cancel))
+        worker = SweepWorker(project_text, source, space, config, out, shape, options)
         self.job = Job(worker)  # no Qt parent: a parked job must outlive the view
         self.job.progress.connect(self._on_event)
         self.job.done.connect(self._on_done)

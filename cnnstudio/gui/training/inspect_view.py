@@ -224,7 +224,7 @@ class InspectView(QWidget):
             result = getattr(inspector, method)(*args)
             return {"view": method, "test_images": len(inspector), **result}
 
-        self.job = Job(CallWorker(task))
+        self.job = Job(CallWorker(task, needs_torch=True))
         self.job.done.connect(self._on_done)
         self.job.failed.connect(self._on_failed)
         self.job.ended.connect(self._on_ended)

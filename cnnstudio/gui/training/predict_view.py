@@ -182,7 +182,7 @@ class PredictView(QWidget):
         def task(cancel: threading.Event) -> dict[str, Any]:  # worker thread: no widgets
             return explain_files(run_dir, paths, node, k, cache, cancel)
 
-        self.job = Job(CallWorker(task))
+        self.job = Job(CallWorker(task, needs_torch=True))
         self.job.done.connect(self._on_done)
         self.job.failed.connect(self._on_failed)
         self.job.ended.connect(self._on_ended)

@@ -83,7 +83,7 @@ class PretrainedLoader(QObject):
         if not weights:
             return
         copy = project_io.loads(project_io.dumps(doc.to_project()))
-        worker = CallWorker(lambda cancel: _check(copy, weights, cancel))
+        worker = CallWorker(lambda cancel: _check(copy, weights, cancel), needs_torch=True)
         job = Job(worker)  # no Qt parent: a parked job must outlive the window
         job.done.connect(self._on_checked)
         job.failed.connect(self._on_failed)

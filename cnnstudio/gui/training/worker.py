@@ -30,8 +30,10 @@ terminated (a process may be; a QThread never is) and that is reported, as is a 
 ends without a result ("the training process ended unexpectedly (exit code N)"). The
 worker's ``pid`` is the child's; the child's first event is ``{"event": "process", "pid"}``.
 
-Other workers that need torch in this process (the sweep) load libtorch's libraries with the
-GIL released first (``preload.py``), then import torch in their thread.
+Training, resuming and sweeps run in child processes. The workers that need torch in this
+process (export, inspection, predict, checking pretrained weights: ``CallWorker(...,
+needs_torch=True)``) load libtorch's libraries with the GIL released first (``preload.py``),
+then import torch in their thread, so the first of them does not stall the GUI thread.
 ``prepared_data`` keeps the last prepared dataset so that the inspection of a run does not
 read and split the same files again (training, in its own process, reads its data there).
 """
@@ -294,9 +296,11 @@ class CallWorker(Worker):
     and returns early. A cancelled job's result is dropped by its ``Job``.
     """
 
-    def __init__(self, function: Callable[[threading.Event], dict[str, Any]]) -> None:
+    def __init__(self, function: Callable[[threading.Event], dict[str, Any]],
+                 needs_torch: bool = False) -> None:
         super().__init__()
         self.function = function
+        self.needs_torch = needs_torch
 
     def work(self) -> dict[str, Any]:
         if self.cancel.is_set():
