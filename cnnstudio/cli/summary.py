@@ -7,6 +7,7 @@ import json
 import sys
 
 from cnnstudio.cli.target import add_target_args, open_target
+from cnnstudio.core.keras_view import format_keras
 from cnnstudio.core.shapes import analyse
 from cnnstudio.core.summary import format_table, summary_dict
 
@@ -17,6 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                        "output shape, parameters, mult-adds and totals.")
     add_target_args(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--style", choices=("table", "keras"), default="table",
+                   help="keras: the table as Keras' model.summary() prints it (channels-last "
+                   "shapes with the batch as None, Keras' parameter counts)")
     p.set_defaults(run=run)
 
 
@@ -27,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     a = analyse(project.graph)
     if args.json:
         print(json.dumps(summary_dict(a), indent=2))
+    elif args.style == "keras":
+        print(format_keras(a, project.name))
     else:
         print(format_table(a, title=f"{project.name}"))
         for issue in a.issues:

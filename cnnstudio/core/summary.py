@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from cnnstudio.core.layers import fmt_shape
+from cnnstudio.core.receptive import receptive_fields
 from cnnstudio.core.shapes import Analysis
 
 
 def summary_dict(a: Analysis) -> dict[str, Any]:
     """``{"input_shape", "layers": [...], "total_params", ...}`` as ``summary --json`` prints."""
     layers = []
+    fields = receptive_fields(a)
     for nid in a.order:
         node, info = a.graph.nodes[nid], a.infos[nid]
         layers.append({
@@ -22,6 +24,7 @@ def summary_dict(a: Analysis) -> dict[str, Any]:
             "trainable_params": info.trainable_params,
             "keras_params": info.keras_params,
             "mult_adds": info.mult_adds,
+            "receptive_field": (f.to_dict() if (f := fields[nid]) is not None else None),
         })
     shape = a.input_shape
     return {

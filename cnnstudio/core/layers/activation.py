@@ -16,18 +16,21 @@ def softmax(shapes: list[Shape], p: Mapping[str, Any]) -> Result:
     return Result(shapes[0], explanation=[f"probabilities over the {shapes[0][0]} channels"])
 
 
-def _act(kind: str, help: str, *params: ParamSpec, after_classifier: bool = False) -> LayerSpec:
+def _act(kind: str, help: str, *params: ParamSpec, after_classifier: bool = False,
+         keras: str = "Activation") -> LayerSpec:
     return LayerSpec(kind, "Activation", help, same_shape, tuple(params), prefix=kind.lower(),
-                     after_classifier=after_classifier)
+                     after_classifier=after_classifier, keras=keras)
 
 
 SPECS = [
-    _act("ReLU", "max(0, x)", after_classifier=True),
-    _act("ReLU6", "min(max(0, x), 6) (MobileNet)"),
+    _act("ReLU", "max(0, x)", after_classifier=True, keras="ReLU"),
+    _act("ReLU6", "min(max(0, x), 6) (MobileNet)", keras="ReLU"),
     _act("LeakyReLU", "x, or slope * x below zero",
-         ParamSpec("negative_slope", "float", 0.01, "Slope below zero", 0.0, 10.0)),
+         ParamSpec("negative_slope", "float", 0.01, "Slope below zero", 0.0, 10.0),
+         keras="LeakyReLU"),
     _act("ELU", "x, or alpha * (exp(x) - 1) below zero",
-         ParamSpec("alpha", "float", 1.0, "Saturation value below zero", 0.0, 100.0)),
+         ParamSpec("alpha", "float", 1.0, "Saturation value below zero", 0.0, 100.0),
+         keras="ELU"),
     _act("GELU", "x * Phi(x) (Transformers, ConvNeXt)",
          ParamSpec("approximate", "choice", "none", "Exact or tanh approximation",
                    choices=("none", "tanh"))),

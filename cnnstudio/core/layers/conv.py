@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cnnstudio.core.layers.fields import windowed
 from cnnstudio.core.layers.spec import (
     ACTIVATIONS,
     MAX_SIZE,
@@ -95,11 +96,13 @@ SPECS = [
                    1, MAX_SIZE),
          BIAS, ACTIVATION),
         prefix="conv", has_weights=True, conv=True, classifier_param="filters",
+        receptive=windowed(True), keras="Conv2D",
     ),
     LayerSpec(
         "DepthwiseConv2d", "Convolution", "One filter per input channel (groups = channels)",
         depthwise, (KERNEL, STRIDE, PADDING, DILATION, MULTIPLIER, BIAS, ACTIVATION),
-        prefix="dwconv", has_weights=True, conv=True,
+        prefix="dwconv", has_weights=True, conv=True, receptive=windowed(True),
+        keras="DepthwiseConv2D",
     ),
     LayerSpec(
         "SeparableConv2d", "Convolution",
@@ -107,6 +110,7 @@ SPECS = [
         separable,
         (FILTERS, KERNEL, STRIDE, PADDING, DILATION, MULTIPLIER,
          ParamSpec("bias", "bool", True, "Learn a bias in the pointwise step"), ACTIVATION),
-        prefix="sepconv", has_weights=True, conv=True,
+        prefix="sepconv", has_weights=True, conv=True, receptive=windowed(True),
+        keras="SeparableConv2D",
     ),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cnnstudio.core.layers.fields import whole
 from cnnstudio.core.layers.spec import (
     ACTIVATIONS,
     MAX_SIZE,
@@ -58,17 +59,17 @@ RATE = ParamSpec("rate", "float", 0.5, "Fraction dropped while training", 0.0, 1
 
 SPECS = [
     LayerSpec("Flatten", "Reshape", "Unroll a feature map into a vector", flatten,
-              prefix="flatten", after_classifier=True),
+              prefix="flatten", after_classifier=True, receptive=whole),
     LayerSpec(
         "Dense", "Dense", "Fully connected layer: every input to every unit", dense,
         (ParamSpec("units", "int", 128, "Number of output units", 1, MAX_SIZE * 16),
          ParamSpec("bias", "bool", True, "Learn an additive bias per unit"),
          ParamSpec("activation", "choice", "none", "Activation applied after the layer",
                    choices=ACTIVATIONS)),
-        prefix="dense", has_weights=True, classifier_param="units",
+        prefix="dense", has_weights=True, classifier_param="units", receptive=whole,
     ),
     LayerSpec("Dropout", "Dropout", "Randomly zero values while training", dropout, (RATE,),
               prefix="dropout", after_classifier=True),
     LayerSpec("Dropout2d", "Dropout", "Randomly zero whole channels while training", dropout2d,
-              (RATE,), prefix="dropout2d"),
+              (RATE,), prefix="dropout2d", keras="SpatialDropout2D"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cnnstudio.core.layers.fields import merge
 from cnnstudio.core.layers.spec import LayerSpec, ParamSpec, Result, Shape, ShapeProblem, fmt_shape
 
 
@@ -85,9 +86,11 @@ INPUTS = ParamSpec("inputs", "int", 2, "Number of input ports", 2, 64)
 
 SPECS = [
     LayerSpec("Add", "Merge", "Element-wise sum (residual / skip connections)", add, (INPUTS,),
-              inputs=-1, prefix="add", merge="add"),
+              inputs=-1, prefix="add", merge="add", receptive=merge),
     LayerSpec("Concat", "Merge", "Join inputs along the channels (Inception, DenseNet)", concat,
-              (INPUTS,), inputs=-1, prefix="concat", merge="concat"),
+              (INPUTS,), inputs=-1, prefix="concat", merge="concat", receptive=merge,
+              keras="Concatenate"),
     LayerSpec("Multiply", "Merge", "Element-wise product with broadcasting (squeeze-excitation)",
-              multiply, (INPUTS,), inputs=-1, prefix="multiply", merge="multiply"),
+              multiply, (INPUTS,), inputs=-1, prefix="multiply", merge="multiply",
+              receptive=merge),
 ]

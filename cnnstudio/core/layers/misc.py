@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cnnstudio.core.layers.fields import border
 from cnnstudio.core.layers.spec import (
     LayerSpec,
     ParamSpec,
@@ -56,16 +57,16 @@ SPECS = [
         (ParamSpec("channels", "int", 1, "1 for grey, 3 for RGB", 1, 4096),
          ParamSpec("height", "int", 28, "Image height in pixels", 1, 16384),
          ParamSpec("width", "int", 28, "Image width in pixels", 1, 16384)),
-        inputs=0, prefix="input",
+        inputs=0, prefix="input", keras="InputLayer",
     ),
     LayerSpec("Identity", "Reshape", "Passes its input through (a placeholder)", identity,
               prefix="identity", after_classifier=True),
     LayerSpec("ZeroPad2d", "Reshape", "Add zero borders (top, bottom, left, right)", zeropad,
               (ParamSpec("padding", "pad4", 1, "Pixels: one value, (vertical, horizontal) or "
                          "(top, bottom, left, right)", 0, 4096),),
-              prefix="zeropad"),
+              prefix="zeropad", receptive=border(1, "padding"), keras="ZeroPadding2D"),
     LayerSpec("Cropping2d", "Reshape", "Remove borders (top, bottom, left, right)", crop,
               (ParamSpec("cropping", "pad4", 1, "Pixels: one value, (vertical, horizontal) or "
                          "(top, bottom, left, right)", 0, 4096),),
-              prefix="crop"),
+              prefix="crop", receptive=border(-1, "cropping"), keras="Cropping2D"),
 ]

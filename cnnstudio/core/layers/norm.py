@@ -56,11 +56,11 @@ SPECS = [
                ParamSpec("scale", "bool", True,
                          "Learn a per-channel scale (gamma); off keeps only the shift (beta), "
                          "as Keras' scale=False")),
-              prefix="batchnorm", has_weights=True),
+              prefix="batchnorm", has_weights=True, keras="BatchNormalization"),
     LayerSpec("LayerNorm", "Normalisation",
               "Normalise over the channels at each position (as ConvNeXt uses)", layernorm,
               (ParamSpec("eps", "float", 1e-6, "Added to the variance", 0.0, 1.0),),
-              prefix="layernorm", has_weights=True),
+              prefix="layernorm", has_weights=True, keras="LayerNormalization"),
     LayerSpec("LocalResponseNorm", "Normalisation", "Lateral inhibition across channels (AlexNet)",
               lrn,
               (ParamSpec("size", "int", 5, "Neighbouring channels used", 1, 1024),

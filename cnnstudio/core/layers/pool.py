@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cnnstudio.core.layers import fields
 from cnnstudio.core.layers.spec import LayerSpec, ParamSpec, Result, Shape, need_map
 from cnnstudio.core.layers.window import window
 
@@ -50,29 +51,32 @@ def global_pool(kind: str):  # type: ignore[no-untyped-def]
     return rule
 
 
+WINDOW = fields.windowed(False)
 KEEPDIMS = ParamSpec("keepdims", "bool", False, "Keep a 1x1 map (C x 1 x 1) instead of a vector")
 OUTPUT = ParamSpec("output_size", "pair", 1, "Output height x width", 1, 1024)
 
 SPECS = [
     LayerSpec("MaxPool2d", "Pooling", "Largest value in each window", windowed("MaxPool2d"),
-              (KERNEL, STRIDE, PADDING, CEIL), prefix="maxpool", window_pool=True),
+              (KERNEL, STRIDE, PADDING, CEIL), prefix="maxpool", window_pool=True,
+              receptive=WINDOW, keras="MaxPooling2D"),
     LayerSpec("AvgPool2d", "Pooling", "Mean of each window", windowed("AvgPool2d"),
               (KERNEL, STRIDE, PADDING, CEIL,
                ParamSpec("count_include_pad", "bool", True,
                          "Count zero padding in the mean (ignored with 'same', as in Keras)")),
-              prefix="avgpool", window_pool=True),
+              prefix="avgpool", window_pool=True, receptive=WINDOW, keras="AveragePooling2D"),
     LayerSpec("MinPool2d", "Pooling", "Smallest value in each window", windowed("MinPool2d"),
-              (KERNEL, STRIDE, PADDING, CEIL), prefix="minpool", window_pool=True),
+              (KERNEL, STRIDE, PADDING, CEIL), prefix="minpool", window_pool=True,
+              receptive=WINDOW),
     LayerSpec("AdaptiveAvgPool2d", "Pooling", "Average into a fixed output grid",
               adaptive("AdaptiveAvgPool2d"), (OUTPUT,), prefix="adaptive_avgpool",
-              after_classifier=True),
+              after_classifier=True, receptive=fields.adaptive),
     LayerSpec("AdaptiveMaxPool2d", "Pooling", "Max into a fixed output grid",
               adaptive("AdaptiveMaxPool2d"), (OUTPUT,), prefix="adaptive_maxpool",
-              after_classifier=True),
+              after_classifier=True, receptive=fields.adaptive),
     LayerSpec("GlobalAvgPool", "Pooling", "Mean of each channel over the whole map",
               global_pool("GlobalAvgPool"), (KEEPDIMS,), prefix="global_avgpool",
-              after_classifier=True),
+              after_classifier=True, receptive=fields.whole, keras="GlobalAveragePooling2D"),
     LayerSpec("GlobalMaxPool", "Pooling", "Max of each channel over the whole map",
               global_pool("GlobalMaxPool"), (KEEPDIMS,), prefix="global_maxpool",
-              after_classifier=True),
+              after_classifier=True, receptive=fields.whole, keras="GlobalMaxPooling2D"),
 ]

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnnstudio.core.layers import fields
+
 Shape = tuple[int, ...]
 
 #: Upper bound for any size-like parameter; larger values are refused as absurd.
@@ -171,6 +173,8 @@ class LayerSpec:
       a network's classifier (``units`` of Dense, ``filters`` of a 1x1 Conv2d).
     - ``after_classifier``: may follow the classifier at the end of a network, keeping the
       number of classes (retargeting walks back through it to find the classifier).
+    - ``receptive``: its receptive-field rule along one axis (``fields.py``).
+    - ``keras``: the Keras class that prints for it in a Keras summary (empty: the kind).
     """
 
     kind: str
@@ -186,6 +190,8 @@ class LayerSpec:
     merge: str = ""
     classifier_param: str = ""
     after_classifier: bool = False
+    receptive: fields.FieldRule = fields.identity
+    keras: str = ""
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:
