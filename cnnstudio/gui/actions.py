@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from cnnstudio.gui.focus_cycle import cycle_focus, search_layers
+
 if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow
 
@@ -52,6 +54,12 @@ class Actions:
         a("collapse_all", "Collapse All Groups", w.collapse_all)
         a("expand_all", "Expand All Groups", w.expand_all)
         a("quick_add", "Add Node...\tTab", w.view.open_quick_add)
+        a("search_layers", "Search &Layers...", lambda: search_layers(w), ["Ctrl+K", "Ctrl+F"])
+        a("connect_to", "Co&nnect To...", w.view.keys.open_connect, "Ctrl+Shift+K", canvas)
+        a("disconnect", "Disconnec&t...", w.view.keys.open_disconnect, "Ctrl+Shift+D", canvas)
+        a("next_panel", "Next &Panel", lambda: cycle_focus(w, 1), "F6")
+        a("previous_panel", "Pre&vious Panel", lambda: cycle_focus(w, -1), "Shift+F6")
+        w.view.addActions([self.all["connect_to"], self.all["disconnect"]])
         a("fit", "&Fit to View", w.view.fit_all, "F", canvas)
         a("zoom_in", "Zoom &In", lambda: w.view.zoom_by(1.25), Key.ZoomIn, canvas)
         a("zoom_out", "Zoom &Out", lambda: w.view.zoom_by(0.8), Key.ZoomOut, canvas)
@@ -125,7 +133,8 @@ class Actions:
         for n in ("freeze", "unfreeze"):
             e.addAction(self.all[n])
         e.addSeparator()
-        e.addAction(self.all["quick_add"])
+        for n in ("quick_add", "search_layers", "connect_to", "disconnect"):
+            e.addAction(self.all[n])
         g = bar.addMenu("&Groups")
         for n in ("group", "collapse", "expand", "ungroup", "collapse_all", "expand_all"):
             g.addAction(self.all[n])
@@ -134,6 +143,8 @@ class Actions:
             v.addAction(self.all[n])
         v.addSeparator()
         self.docks_menu = v.addMenu("&Panels")
+        for n in ("next_panel", "previous_panel"):
+            v.addAction(self.all[n])
         v.addAction(self.all["dark"])
         h = bar.addMenu("&Help")
         h.addAction(self.all["about"])

@@ -150,7 +150,9 @@ class MainWindow(FileOps, QMainWindow):
     # ------------------------------------------------------------ edits
     @Slot(str)
     def add_kind_at_centre(self, kind: str) -> None:
-        self.view.add_kind(kind, self.view.mapToScene(self.view.viewport().rect().center()))
+        """A kind from the palette: below the selected node and fed from it, else centred."""
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        self.view.keys.add_after_selection(kind, centre)
 
     def delete_selection(self) -> None:
         assert self.doc is not None
@@ -250,6 +252,12 @@ class MainWindow(FileOps, QMainWindow):
 
     def set_snap(self) -> None:
         self.scene.snap_to_grid = self.actions["snap"].isChecked()
+
+    def set_keras_shapes(self) -> None:
+        """View > Keras Shapes: the canvas and the summary write shapes and counts as Keras."""
+        on = self.actions["keras_shapes"].isChecked()
+        self.scene.set_keras(on)
+        self.summary.set_keras(on)
 
     def set_dark(self) -> None:
         name = "dark" if self.actions["dark"].isChecked() else "light"

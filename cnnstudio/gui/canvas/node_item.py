@@ -1,7 +1,8 @@
 """A node on the canvas: title (name and kind), key parameters, output shape, parameter
 count, ports, an error badge whose tooltip gives each issue's message, formula and fix, and
 a frozen look (snowflake badge, hatched body) for a weighted node that is not trainable, and
-a mark for a node added or changed since a run (``changes.py``, ``set_highlight``).
+a mark for a node added or changed since a run (``changes.py``, ``set_highlight``). The
+scene's focus item (the keyboard's node, ``keyboard.py``) gets a dashed focus ring.
 
 The item mirrors one core ``Node`` (``sync``) and its ``NodeInfo`` (``set_info``); it never
 edits the graph. Painting is cached in device coordinates and simplified when zoomed far
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.core.graph import Node
 from cnnstudio.core.layers import fmt_shape
@@ -129,7 +130,8 @@ def setup_box(item: QGraphicsItem) -> tuple[BadgeItem, FrozenBadge]:
     """Flags, cache and stacking shared by node and group items; returns the error badge and
     the frozen badge."""
     flags = QGraphicsItem.GraphicsItemFlag
-    item.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
+    item.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemIsFocusable
+                  | flags.ItemSendsGeometryChanges)
     item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     item.setZValue(1)
     badge = BadgeItem(item)
@@ -257,6 +259,10 @@ def paint_box(item: BoxLike, painter: QPainter, option: QStyleOptionGraphicsItem
         painter.drawRect(rect)
         return
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if option.state & QStyle.StateFlag.State_HasFocus:  # the keyboard's node (keyboard.py)
+        painter.setPen(QPen(QColor(c.selection), 1.5, Qt.PenStyle.DashLine))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect.adjusted(-1, -4, 1, 4), 7, 7)  # inside BOUNDS
     painter.setBrush(QColor(c.body))
     if stacked:
         painter.setPen(QPen(QColor(c.border), 1))

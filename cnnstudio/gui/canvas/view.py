@@ -1,9 +1,11 @@
 """The canvas view: zoom with the wheel, pan with the middle button (or Space + drag),
-rubber-band selection, fit to view, drops from the palette and the Tab quick-add.
+rubber-band selection, fit to view, drops from the palette and the Tab quick-add; the other
+keys (arrows, nudges, Connect To..., Disconnect...) are ``keyboard.CanvasKeys``.
 
 A drop carries a layer kind under ``KIND_MIME``; the view turns it into
 ``Document.add_node`` at the drop point (snapped to the grid). Tab opens ``QuickAdd`` at the
-cursor; the chosen kind is added there, fed from the selected node when exactly one is.
+cursor; the chosen kind is added there, or below the selected node and fed from it when
+exactly one is.
 The context menu (``context_actions``: edit, groups, freeze / unfreeze, layout) applies to
 the selection; right-clicking an unselected node or group selects it first.
 """
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from cnnstudio.core.errors import GraphError
 from cnnstudio.gui.canvas.group_item import GroupItem
+from cnnstudio.gui.canvas.keyboard import CanvasKeys
 from cnnstudio.gui.canvas.node_item import NodeItem
 from cnnstudio.gui.canvas.scene import GRID, CanvasScene
 from cnnstudio.gui.panels.quick_add import QuickAdd
@@ -66,6 +69,7 @@ class CanvasView(QGraphicsView):
         self.quick_add = QuickAdd(self)
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self._quick_pos = QPointF()
+        self.keys = CanvasKeys(self)
 
     # ------------------------------------------------------------ zoom and pan
     @property
@@ -133,6 +137,9 @@ class CanvasView(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.keys.key_press(event):
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
         super().keyPressEvent(event)
@@ -210,9 +217,7 @@ class CanvasView(QGraphicsView):
 
     @Slot(str)
     def _quick_add_chosen(self, kind: str) -> None:
-        selected = self.canvas.selected_node_ids()
-        feed = selected[0] if len(selected) == 1 else None
-        self.add_kind(kind, self._quick_pos, feed)
+        self.keys.add_after_selection(kind, self._quick_pos)
 
     def context_menu(self, pos: QPoint) -> QMenu | None:
         """The canvas menu at viewport point ``pos``; right-clicking a node or group that is
