@@ -6,7 +6,9 @@ then prints the trials best first. ``--param`` gives a range ``lo:hi`` / ``lo:hi
 list ``a,b,c`` of a declared training option (cnnstudio.training.options); the other training
 options are fixed settings of every trial. As with ``cnnstudio train``, every option, the
 design and the data are checked before anything is written, and ``--out`` must be new or
-empty. Optuna and torch are imported only when the sweep runs (cnnstudio.sweeps.runner).
+empty. ``--resume SWEEP_DIR`` continues a stopped sweep with its recorded design, space and
+settings (``--trials`` may raise the total). Optuna and torch are imported only when the
+sweep runs (cnnstudio.sweeps.runner).
 """
 
 from __future__ import annotations
@@ -47,28 +49,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "combination of the lists, in the order given; --trials caps it), random, tpe "
         "(Optuna's TPE sampler). Trials that fall below the median of the earlier trials at "
         "the same epoch are pruned (Optuna's MedianPruner) unless --no-prune. The other "
-        "training options are the fixed settings of every trial.")
-    add_target_args(p)
-    p.add_argument("--dataset", metavar="NAME|PATH", required=True,
-                   help="dataset name or path, as for cnnstudio train")
+        "training options are the fixed settings of every trial. --resume SWEEP_DIR (no "
+        "TARGET) continues a stopped sweep: the trials done are kept, those cut short are "
+        "tried again, and the study learns from the recorded ones.")
+    add_target_args(p, optional=True)
+    p.add_argument("--dataset", metavar="NAME|PATH",
+                   help="dataset name or path, as for cnnstudio train (required unless "
+                   "--resume)")
     p.add_argument("--data-root", metavar="DIR", help="folder holding a built-in dataset's files")
     p.add_argument("--download", action="store_true",
                    help="download mnist, fashion-mnist or cifar10 when no local copy is found")
     p.add_argument("--param", metavar="NAME=VALUES", action="append", default=[],
                    help=PARAM_HELP)
-    p.add_argument("--strategy", choices=STRATEGIES, default="tpe",
+    p.add_argument("--strategy", choices=STRATEGIES,
                    help="how trials are chosen (default tpe)")
     p.add_argument("--trials", metavar="N", type=number(int, 1, 100_000),
-                   help="number of trials (needed with random and tpe; caps a grid)")
-    p.add_argument("--metric", choices=tuple(METRICS), default="val_accuracy",
+                   help="number of trials (needed with random and tpe; caps a grid); with "
+                   "--resume the new total, trials done included")
+    p.add_argument("--metric", choices=tuple(METRICS),
                    help="the per-epoch validation metric to optimise (default val_accuracy)")
-    p.add_argument("--out", metavar="SWEEP_DIR", required=True,
-                   help="the sweep folder to write: new or empty")
+    p.add_argument("--out", metavar="SWEEP_DIR",
+                   help="the sweep folder to write: new or empty (required unless --resume)")
+    p.add_argument("--resume", metavar="SWEEP_DIR",
+                   help="continue a stopped sweep in SWEEP_DIR (no TARGET)")
     p.add_argument("--no-prune", action="store_true", help="never stop a trial early")
-    p.add_argument("--prune-startup", metavar="N", type=number(int, 0, 100_000), default=2,
+    p.add_argument("--prune-startup", metavar="N", type=number(int, 0, 100_000),
                    help="trials that finish before any is pruned (default 2)")
     p.add_argument("--prune-warmup", metavar="EPOCHS", type=number(int, 0, 100_000),
-                   default=1, help="epochs a trial trains before it may be pruned (default 1)")
+                   help="epochs a trial trains before it may be pruned (default 1)")
     for option in TRAIN_OPTIONS:  # fixed settings; an option left out keeps its default
         p.add_argument(option.flag, default=argparse.SUPPRESS, **train_argument(option))
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -116,9 +124,45 @@ def report(record: SweepRecord, out: str) -> None:
         print(f"best: {best[0].folder}, {record.metric} {best[0].value:.4f}")
 
 
+#: what --resume takes from sweep.json, so it may not be given again
+RECORDED = ("target", "dataset", "out", "param", "strategy", "metric", "no_prune",
+            "prune_startup", "prune_warmup", "input_shape", "num_classes")
+
+
+def combination_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the combination of TARGET, --resume, --out and the options."""
+    if args.resume:
+        flags = {o.name: o.flag for o in TRAIN_OPTIONS}
+        given = ["TARGET" if name == "target" else "--" + name.replace("_", "-")
+                 for name in RECORDED if getattr(args, name, None)]
+        given += [flags[name] for name in explicit_settings(args)]
+        if given:
+            shown = ", ".join(given)
+            return (f"{shown} cannot be given with --resume: a resumed sweep keeps its "
+                    "recorded design, space and settings (it takes --trials, --data-root "
+                    "and --download)")
+        return None
+    if not args.target:
+        return "give TARGET (a project file or preset id), or --resume SWEEP_DIR"
+    if not args.dataset:
+        return "--dataset NAME|PATH is required (unless --resume)"
+    if not args.out:
+        return "--out SWEEP_DIR is required (or --resume SWEEP_DIR)"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    problem = combination_problem(args)
+    if problem:
+        return fail(problem)
+    if args.resume:
+        return resume(args)
+    args.strategy = args.strategy or "tpe"
+    args.metric = args.metric or "val_accuracy"
+    args.prune_startup = 2 if args.prune_startup is None else args.prune_startup
+    args.prune_warmup = 1 if args.prune_warmup is None else args.prune_warmup
     try:
         space = read_space(args)
     except ParamError as exc:
@@ -155,4 +199,29 @@ def run(args: argparse.Namespace) -> int:
     record = plan.run(Printer(progress, args.metric))
     progress.close()
     report(record, args.out)
+    return 0 if record.status == "completed" else 1
+
+
+def resume(args: argparse.Namespace) -> int:
+    """``--resume SWEEP_DIR``: the remaining trials of a stopped sweep."""
+    from pathlib import Path
+
+    from cnnstudio.compiler import CompileError
+    from cnnstudio.sweeps.runner import resume_sweep
+    from cnnstudio.training import TrainingError
+
+    try:
+        plan = resume_sweep(Path(args.resume), trials=args.trials, root=args.data_root,
+                            download=args.download)
+    except ParamError as exc:
+        return fail(str(exc))
+    except (CompileError, TrainingError, ValueError, OSError) as exc:
+        return fail(describe(exc), 1)
+    done = len(plan.previous)
+    print(f"sweep: resuming {args.resume} after {done} recorded trial(s); {plan.trials} more "
+          f"({plan.strategy}, {plan.metric})", flush=True)
+    progress = Progress(not args.no_progress and sys.stderr.isatty())
+    record = plan.run(Printer(progress, plan.metric))
+    progress.close()
+    report(record, args.resume)
     return 0 if record.status == "completed" else 1

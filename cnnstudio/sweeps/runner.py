@@ -17,6 +17,14 @@ recorded as failed and the sweep goes on (so is one whose sampled settings do no
 together, e.g. val_split + test_split reaching 1). Listener events are the engine's, with a
 ``trial`` number added, plus ``trial`` (a trial starts: number, trials, params) and
 ``trial_end`` (number, state, value). Optuna and torch are imported here only.
+
+``resume_sweep(folder)`` continues a stopped sweep (cancelled, failed, or ended with the
+process) from its folder: the design saved beside sweep.json, the recorded space, strategy,
+metric, fixed settings, dataset and pruning. Its trials seed a new study (complete ones with
+their values and per-epoch metric from each run's history.json, so TPE and the pruner learn
+from them; pruned and failed ones as such); trials that were cut short (cancelled, or
+running when the process ended) keep their folders and are tried again as new trials. A
+grid resumes with the combinations not yet done.
 """
 
 from __future__ import annotations
@@ -25,18 +33,20 @@ import dataclasses
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import optuna
 import torch
 
-from cnnstudio.core.project_io import Project, save
+from cnnstudio.core.project_io import Project, load, save
+from cnnstudio.core.shapes import analyse
 from cnnstudio.presets_torch.finetune import prepare_fine_tuning, write_report
+from cnnstudio.runs.record import read_json
 from cnnstudio.runs.status import write_status
 from cnnstudio.runs.user import set_name_and_notes
-from cnnstudio.sweeps.record import SweepRecord, TrialRecord
+from cnnstudio.sweeps.record import SweepRecord, TrialRecord, read_sweep
 from cnnstudio.sweeps.space import (
     METRICS,
     ParamError,
@@ -55,6 +65,10 @@ from cnnstudio.training.errors import TrainingError
 Listener = Callable[[dict[str, Any]], None]
 #: swept settings that change the data split: the data is prepared again for each trial
 DATA_SETTINGS = ("val_split", "test_split", "seed", "grey")
+#: the design every trial trains, saved beside sweep.json (a stopped sweep resumes from it)
+PROJECT_FILE = "project.cnnproj"
+#: trial states a resumed sweep keeps as done (cancelled and running ones are tried again)
+DONE_STATES = ("complete", "pruned", "failed")
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,43 @@ def best_value(history: list[dict[str, Any]], metric: str) -> float | None:
     return max(values) if METRICS[metric] == "maximize" else min(values)
 
 
+def remaining_grid(space: list[SweepParam],
+                   previous: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
+    """The grid's combinations in order, less those of ``previous`` trials that are done."""
+    done = [t.params for t in previous if t.user_attrs.get("state") in DONE_STATES]
+    return [params for params in grid(space) if params not in done]
+
+
+def distribution(param: SweepParam) -> optuna.distributions.BaseDistribution:
+    """The Optuna distribution ``suggest`` samples ``param`` from."""
+    if not param.is_range:
+        return optuna.distributions.CategoricalDistribution(list(param.values))
+    assert param.low is not None and param.high is not None
+    if param.option.kind == "int":
+        return optuna.distributions.IntDistribution(int(param.low), int(param.high),
+                                                    log=param.log)
+    return optuna.distributions.FloatDistribution(param.low, param.high, log=param.log)
+
+
+def frozen_trial(entry: TrialRecord, space: list[SweepParam], folder: Path,
+                 metric: str) -> optuna.trial.FrozenTrial:
+    """A recorded trial for a resumed study: its params, value and per-epoch ``metric``
+    (from its run's history.json); a trial cut short is a failed one to Optuna."""
+    states = optuna.trial.TrialState
+    state = {"complete": states.COMPLETE, "pruned": states.PRUNED}.get(entry.state, states.FAIL)
+    history = read_json(folder / entry.folder / "history.json", [])
+    steps = {int(row["epoch"]): float(row[metric]) for row in
+             (history if isinstance(history, list) else [])
+             if isinstance(row, dict) and isinstance(row.get("epoch"), int)
+             and isinstance(row.get(metric), (int, float)) and math.isfinite(row[metric])}
+    if state == states.COMPLETE and entry.value is None:
+        raise ParamError(f"trial {entry.number} is complete but has no value")
+    return optuna.trial.create_trial(
+        params=entry.params, distributions={p.name: distribution(p) for p in space},
+        value=entry.value if state == states.COMPLETE else None, state=state,
+        intermediate_values=steps, user_attrs={"state": entry.state})
+
+
 @dataclass
 class SweepPlan:
     """A checked sweep, ready to run (``prepare_sweep`` makes it; nothing written yet)."""
@@ -139,6 +190,8 @@ class SweepPlan:
     root: str | None
     pruning: Pruning
     record: SweepRecord
+    #: a resumed sweep's recorded trials, seeding the study (``resume_sweep``)
+    previous: list[optuna.trial.FrozenTrial] = field(default_factory=list)
 
     def config_for(self, params: dict[str, Any]) -> TrainConfig:
         config = dataclasses.replace(self.fixed, augment=list(self.fixed.augment), **params)
@@ -152,7 +205,9 @@ class SweepPlan:
         cancel = cancel or threading.Event()
         direction = METRICS[self.metric]
         self.out.mkdir(parents=True, exist_ok=True)
+        self.record.status = "running"
         self.record.save(self.out)
+        save(self.project, self.out / PROJECT_FILE)
         if self.strategy == "grid":
             sampler: optuna.samplers.BaseSampler = optuna.samplers.GridSampler(
                 {p.name: p.grid_values() for p in self.space}, seed=self.fixed.seed)
@@ -165,8 +220,10 @@ class SweepPlan:
         try:
             study = optuna.create_study(direction=direction, sampler=sampler,
                                         pruner=self.pruning.pruner())
-            if self.strategy == "grid":  # the combinations in the order given
-                for params in grid(self.space)[:self.trials]:
+            for frozen in self.previous:
+                study.add_trial(frozen)
+            if self.strategy == "grid":  # the combinations in the order given (not yet done)
+                for params in remaining_grid(self.space, self.previous)[:self.trials]:
                     study.enqueue_trial(params)
             study.optimize(lambda trial: self._trial(trial, emit, cancel),
                            n_trials=self.trials, catch=(TrainingError, ValueError))
@@ -189,8 +246,8 @@ class SweepPlan:
         entry = TrialRecord(trial.number, params)
         self.record.trials.append(entry)
         self.record.save(self.out)
-        emit({"event": "trial", "trial": trial.number, "trials": self.trials,
-              "params": dict(params)})
+        emit({"event": "trial", "trial": trial.number,
+              "trials": len(self.previous) + self.trials, "params": dict(params)})
         pruned = threading.Event()
         stop = _TrialCancel(cancel)
 
@@ -279,6 +336,19 @@ def prepare_sweep(project: Project, source: str, space: list[SweepParam], fixed:
     problem = folder_problem(out)
     if problem:
         raise ParamError(problem)
+    data = checked_data(project, source, fixed, input_shape, metric, root, download)
+    pruning = pruning or Pruning()
+    settings = {k: v for k, v in fixed.to_dict().items() if k not in {p.name for p in space}}
+    record = SweepRecord(space, strategy, metric, count, settings,
+                         canonical_source(source), target, dataclasses.asdict(pruning))
+    return SweepPlan(project, source, space, fixed, out, strategy, metric, count, input_shape,
+                     data, root, pruning, record)
+
+
+def checked_data(project: Project, source: str, fixed: TrainConfig,
+                 input_shape: tuple[int, int, int], metric: str, root: str | None,
+                 download: bool) -> PreparedData:
+    """The data, checked against the design and the settings as ``make_trainer`` checks."""
     torch.manual_seed(fixed.seed)
     model, _ = prepare_fine_tuning(project, fixed.weights, fixed.freeze)
     data = load_data(source, input_shape, fixed, model, root, download)
@@ -286,9 +356,52 @@ def prepare_sweep(project: Project, source: str, space: list[SweepParam], fixed:
         raise ParamError(f"the data has no validation split for --metric {metric}: set "
                          "--val-split above 0")
     make_trainer(model, data, fixed, None)  # the engine's own checks (device, settings)
-    pruning = pruning or Pruning()
-    settings = {k: v for k, v in fixed.to_dict().items() if k not in {p.name for p in space}}
-    record = SweepRecord(space, strategy, metric, count, settings,
-                         canonical_source(source), target, dataclasses.asdict(pruning))
-    return SweepPlan(project, source, space, fixed, out, strategy, metric, count, input_shape,
-                     data, root, pruning, record)
+    return data
+
+
+def resume_sweep(folder: Path, *, trials: int | None = None, root: str | None = None,
+                 download: bool = False) -> SweepPlan:
+    """A stopped sweep, checked and ready to run its remaining trials (nothing written yet).
+
+    ``trials``: the sweep's total (done trials included); the recorded plan when None.
+    """
+    record = read_sweep(folder)
+    numbers = [t.number for t in record.trials]
+    if numbers != list(range(len(numbers))):
+        raise ParamError(f"{folder}/sweep.json: the trials are not numbered 0..{len(numbers) - 1}")
+    done = [t for t in record.trials if t.state in DONE_STATES]
+    total = trials or record.trials_planned
+    remaining = total - len(done)
+    if record.strategy == "grid":
+        remaining = min(remaining, grid_size(record.space) - len(done))
+    if remaining <= 0:
+        more = "" if record.strategy == "grid" else " (give a larger trial count to run more)"
+        raise ParamError(f"{folder}: the sweep has run {len(done)} of its {total} trials; "
+                         f"nothing is left to run{more}")
+    design = folder / PROJECT_FILE
+    if not design.is_file():
+        firsts = [folder / t.folder / PROJECT_FILE for t in record.trials]
+        design = next((f for f in firsts if f.is_file()), design)
+    if not design.is_file():
+        raise ParamError(f"{folder} holds no design to resume ({PROJECT_FILE}): start a new "
+                         "sweep instead")
+    project = load(design)
+    shape = analyse(project.graph).input_shape
+    if shape is None or len(shape) != 3:
+        raise ParamError(f"{design}: the design has no image input")
+    input_shape = (shape[0], shape[1], shape[2])
+    try:
+        fixed = TrainConfig.from_dict(dict(record.fixed))
+        pruning = Pruning(**record.pruning) if record.pruning else Pruning()
+    except (TypeError, ValueError) as exc:
+        raise ParamError(f"{folder}/sweep.json: {exc}") from None
+    try:
+        previous = [frozen_trial(t, record.space, folder, record.metric)
+                    for t in record.trials]
+    except ValueError as exc:
+        raise ParamError(f"{folder}/sweep.json: {exc}") from None
+    data = checked_data(project, record.dataset, fixed, input_shape, record.metric, root,
+                        download)
+    return SweepPlan(project, record.dataset, record.space, fixed, folder, record.strategy,
+                     record.metric, remaining, input_shape, data, root, pruning, record,
+                     previous)

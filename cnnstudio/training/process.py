@@ -175,14 +175,19 @@ def resume(job: dict[str, Any], listener: Any, emit: Any, stop: Any) -> dict[str
 
 
 def sweep(job: dict[str, Any], emit: Any, stop: Any) -> dict[str, Any]:
-    """A sweep (``SweepWorker``): ``prepare_sweep``'s checks, then the trials, each an
-    ordinary run folder in ``job["out"]``; sends only ``SWEEP_EVENTS``."""
+    """A sweep (``SweepWorker``): ``prepare_sweep``'s checks (``resume_sweep``'s for a job
+    with ``resume``), then the trials, each an ordinary run folder in ``job["out"]``; sends
+    only ``SWEEP_EVENTS``."""
     from cnnstudio.core import project_io
-    from cnnstudio.sweeps.runner import Pruning, prepare_sweep
+    from cnnstudio.sweeps.runner import Pruning, prepare_sweep, resume_sweep
     from cnnstudio.sweeps.space import SweepParam
     from cnnstudio.training.config import TrainConfig
 
     out = Path(job["out"])
+    if job.get("resume"):
+        emit({"event": "preparing", "message": "Reading the sweep and loading the data..."})
+        plan = resume_sweep(out, trials=job["trials"] or None, root=job["root"])
+        return _run_sweep(plan, out, emit, stop)
     config = TrainConfig(**job["config"])
     config.leave_core_for_gui = False
     emit({"event": "preparing", "message": "Checking the settings and loading the data..."})
@@ -193,6 +198,10 @@ def sweep(job: dict[str, Any], emit: Any, stop: Any) -> dict[str, Any]:
                          strategy=job["strategy"], trials=job["trials"] or None,
                          metric=job["metric"], root=job["root"],
                          pruning=Pruning(job["prune"], 2, 1), target=job["target"])
+    return _run_sweep(plan, out, emit, stop)
+
+
+def _run_sweep(plan: Any, out: Path, emit: Any, stop: Any) -> dict[str, Any]:
     if stop.is_set():
         return {"status": "cancelled", "folder": str(out)}
     record = plan.run(lambda e: emit(e) if e["event"] in SWEEP_EVENTS else None, stop)

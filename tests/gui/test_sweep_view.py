@@ -140,6 +140,32 @@ def test_stop_keeps_the_trials_done(qtbot: Any, window: MainWindow, tmp_path: Pa
     assert view.start_button.isEnabled() and dialogs.errors == []
 
 
+def test_resume_continues_a_stopped_sweep(qtbot: Any, window: MainWindow, tmp_path: Path,
+                                         dialogs: Dialogs) -> None:
+    view = open_view(window, tmp_path)
+    view.set_param("lr", "1e-3,1e-2")
+    view.strategy.setCurrentText("grid")
+    view.out.setText(str(tmp_path / "sweep"))
+    view.start_button.click()
+    qtbot.waitUntil(lambda: not view.running, timeout=TIMEOUT_MS)
+    assert not view.resume_button.isEnabled()  # a completed sweep has nothing to resume
+    # as a sweep stopped during its second trial leaves it
+    path = tmp_path / "sweep" / "sweep.json"
+    record = json.loads(path.read_text())
+    record["status"], record["trials"][1]["state"] = "cancelled", "cancelled"
+    path.write_text(json.dumps(record))
+    assert view.show_folder(tmp_path / "sweep") and view.resume_button.isEnabled()
+    view.resume_button.click()
+    assert view.running and not view.resume_button.isEnabled()
+    qtbot.waitUntil(lambda: not view.running, timeout=TIMEOUT_MS)
+    assert dialogs.errors == []
+    after = json.loads(path.read_text())
+    assert after["status"] == "completed"
+    assert [t["state"] for t in after["trials"]] == ["complete", "cancelled", "complete"]
+    assert after["trials"][2]["params"] == record["trials"][1]["params"]  # tried again
+    assert view.results.rowCount() == 3 and not view.resume_button.isEnabled()
+
+
 @pytest.mark.parametrize(("name", "values", "words"), [
     ("lr", "1:0", "empty range"),
     ("lr", "-1:1", "out of the range of lr"),

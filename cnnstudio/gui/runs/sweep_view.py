@@ -57,33 +57,27 @@ from cnnstudio.sweeps.space import (
     parse_param,
     sweepable_options,
 )
-from cnnstudio.training.config import TrainConfig
 
 TITLE = "Sweep"
 
 
 class SweepWorker(ProcessWorker):
     """A sweep in a child process (``cnnstudio.training.process.sweep``): every check
-    (``prepare_sweep``), then the trials; torch and Optuna are imported there only."""
+    (``prepare_sweep``, or ``resume_sweep`` for a job with ``resume``), then the trials;
+    torch and Optuna are imported there only."""
 
-    def __init__(self, project_text: str, source: str, space: list[SweepParam],
-                 config: TrainConfig, out: Path, shape: tuple[int, int, int],
-                 options: dict[str, Any]) -> None:
+    def __init__(self, job: dict[str, Any]) -> None:
         super().__init__()
-        self.project_text, self.source, self.space = project_text, source, space
-        self.config, self.out, self.shape, self.options = config, out, shape, options
+        self.sweep_job = job
 
     def job(self) -> dict[str, Any]:
-        return {"kind": "sweep", "project": self.project_text, "source": str(self.source),
-                "space": [p.to_dict() for p in self.space],
-                "config": dataclasses.asdict(self.config), "out": str(self.out),
-                "input_shape": list(self.shape), **self.options}
+        return {"kind": "sweep", **self.sweep_job}
 
     def checkpoints(self) -> Path:
-        return self.out
+        return Path(self.sweep_job["out"])
 
     def _kept(self) -> str:
-        return f"the trials done are kept in {self.out}"
+        return f"the trials done are kept in {self.sweep_job['out']}"
 
 
 class SweepView(QWidget):
@@ -129,6 +123,10 @@ class SweepView(QWidget):
         browse.clicked.connect(self.choose_folder)
         self.start_button, self.stop_button = QPushButton("Start"), QPushButton("Stop")
         self.open_button = QPushButton("Open Sweep...")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue the stopped sweep shown: the trials done are "
+                                      "kept, those cut short are tried again")
+        self.resume_button.clicked.connect(self.resume)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.open_button.clicked.connect(self.open_dialog)
@@ -147,7 +145,8 @@ class SweepView(QWidget):
         folder_row.addWidget(browse)
         form.addRow("Sweep folder", folder_row)
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.stop_button, self.open_button):
+        for button in (self.start_button, self.stop_button, self.resume_button,
+                       self.open_button):
             buttons.addWidget(button)
         left = QWidget()
         left_lay = QVBoxLayout(left)
@@ -189,6 +188,7 @@ class SweepView(QWidget):
                        self.trials, self.metric_box, self.prune, self.out):
             widget.setEnabled(not on)
         self.stop_button.setEnabled(on)
+        self.resume_button.setEnabled(not on and self.can_resume())
 
     def _refuse(self, text: str) -> None:
         self.status.setText(text.splitlines()[0])
@@ -220,19 +220,35 @@ class SweepView(QWidget):
         except (ValueError, OSError) as exc:
             self._refuse(str(exc))
             return
-        options = {"strategy": strategy, "trials": self.trials.value(), "root": root,
-                   "metric": self.metric_box.currentText(), "prune": self.prune.isChecked(),
-                   "target": doc.name or ""}
-        project_text = project_io.dumps(doc.to_project())
-        worker = SweepWorker(project_text, source, space, config, out, shape, options)
-        self.job = Job(worker)  # no Qt parent: a parked job must outlive the view
+        self.results.setRowCount(0)
+        self.plot.clear()
+        self._run(out, {
+            "project": project_io.dumps(doc.to_project()), "source": str(source),
+            "space": [p.to_dict() for p in space], "config": dataclasses.asdict(config),
+            "input_shape": list(shape), "strategy": strategy, "trials": self.trials.value(),
+            "root": root, "metric": self.metric_box.currentText(),
+            "prune": self.prune.isChecked(), "target": doc.name or ""})
+
+    @Slot()
+    def resume(self) -> None:
+        """Continue the stopped sweep shown (``resume_sweep``): the trials done are kept, those
+        cut short are tried again; Trials, when set, is the new total."""
+        if self.running or self.folder is None or not self.can_resume():
+            return
+        _, root, _ = self.form.read()
+        self._run(self.folder, {"resume": True, "trials": self.trials.value(), "root": root})
+
+    def can_resume(self) -> bool:
+        return self.record is not None and self.record.status in ("cancelled", "failed",
+                                                                  "running")
+
+    def _run(self, out: Path, job: dict[str, Any]) -> None:
+        self.job = Job(SweepWorker({**job, "out": str(out)}))  # no Qt parent: see Job
         self.job.progress.connect(self._on_event)
         self.job.done.connect(self._on_done)
         self.job.failed.connect(self._on_failed)
         self.job.ended.connect(self._on_ended)
         self.folder, self.record = out, None
-        self.results.setRowCount(0)
-        self.plot.clear()
         self.progress.setRange(0, 0)
         self.status.setText(f"Checking the settings and the data; sweep folder {out}...")
         self._set_running(True)
@@ -313,4 +329,5 @@ class SweepView(QWidget):
         self.folder, self.record = folder, record
         self.results.show_sweep(record)
         self.plot.show_sweep(record)
+        self.resume_button.setEnabled(not self.running and self.can_resume())
         return True
