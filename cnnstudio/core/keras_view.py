@@ -14,7 +14,7 @@ Keras' default positions and grow to fit the text.
 from __future__ import annotations
 
 from cnnstudio.core.graph import Graph
-from cnnstudio.core.layers import Shape
+from cnnstudio.core.layers import Shape, fmt_shape
 from cnnstudio.core.shapes import Analysis
 
 #: Keras' default line lengths and column positions (fractions of the line)
@@ -112,3 +112,10 @@ def format_keras(a: Analysis, name: str) -> str:
     out.append(rule("└", "─", "┴", "┘"))
     out += keras_totals(a)
     return "\n".join(out)
+
+
+def shape_text(shape: Shape | None, keras: bool) -> str:
+    """A shape as CNN Studio writes it (``32x28x28``) or, with ``keras``, as Keras does."""
+    if keras:
+        return keras_shape(shape)
+    return fmt_shape(shape) if shape is not None else "?"

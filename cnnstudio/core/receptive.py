@@ -13,6 +13,7 @@ tests/compiler/test_receptive_torch.py checks them against the gradient of real 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,14 @@ class ReceptiveField:
     def to_dict(self) -> dict[str, Any]:
         return {"size": [self.h.size, self.w.size], "jump": [self.h.jump, self.w.jump],
                 "start": [self.h.start, self.w.start], "exact": self.exact}
+
+
+def field_text(d: Mapping[str, Any] | None) -> str:
+    """``ReceptiveField.text`` of a ``to_dict`` form (the summary's rows); ``-`` for None."""
+    if d is None:
+        return "-"
+    h, w = (Field(d["size"][i], d["jump"][i], d["start"][i], d["exact"]) for i in (0, 1))
+    return ReceptiveField(h, w).text()
 
 
 def _pair(a: int, b: int, sep: str) -> str:

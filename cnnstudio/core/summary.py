@@ -23,6 +23,7 @@ def summary_dict(a: Analysis) -> dict[str, Any]:
             "params": info.params,
             "trainable_params": info.trainable_params,
             "keras_params": info.keras_params,
+            "keras_trainable_params": info.keras_trainable_params,
             "mult_adds": info.mult_adds,
             "receptive_field": (f.to_dict() if (f := fields[nid]) is not None else None),
         })
@@ -34,6 +35,7 @@ def summary_dict(a: Analysis) -> dict[str, Any]:
         "trainable_params": a.total("trainable_params"),
         "non_trainable_params": a.total("params") - a.total("trainable_params"),
         "keras_total_params": a.total("keras_params"),
+        "keras_trainable_params": a.total("keras_trainable_params"),
         "total_mult_adds": a.total("mult_adds"),
         "valid": a.ok,
         "issues": [i.to_dict() for i in a.issues],

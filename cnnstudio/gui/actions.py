@@ -67,6 +67,7 @@ class Actions:
         snap = a("snap", "&Snap to Grid", w.set_snap)
         snap.setCheckable(True)
         snap.setChecked(True)
+        a("keras_shapes", "&Keras Shapes", w.set_keras_shapes).setCheckable(True)
         dark = a("dark", "&Dark Theme", w.set_dark)
         dark.setCheckable(True)
         a("about", "&About CNN Studio", w.about)
@@ -139,7 +140,7 @@ class Actions:
         for n in ("group", "collapse", "expand", "ungroup", "collapse_all", "expand_all"):
             g.addAction(self.all[n])
         v = bar.addMenu("&View")
-        for n in ("fit", "zoom_in", "zoom_out", "layout", "snap"):
+        for n in ("fit", "zoom_in", "zoom_out", "layout", "snap", "keras_shapes"):
             v.addAction(self.all[n])
         v.addSeparator()
         self.docks_menu = v.addMenu("&Panels")

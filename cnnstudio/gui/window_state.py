@@ -1,5 +1,5 @@
-"""The window's size and place, its dock layout, the canvas zoom and the theme, kept in
-QSettings when the window closes and restored by the next ``MainWindow``.
+"""The window's size and place, its dock layout, the canvas zoom, the theme and View > Keras
+Shapes, kept in QSettings when the window closes and restored by the next ``MainWindow``.
 
 The geometry is kept as a plain rectangle and clamped into the screen's available area on
 restore, so a layout saved on a large monitor opens whole on a laptop. The dock layout and
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 GEOMETRY, MAXIMIZED, DOCKS, ZOOM, THEME = (
     "ui/geometry", "ui/maximized", "ui/dock_state", "ui/zoom", "ui/theme")
+KERAS = "ui/keras_shapes"
 MIN_W, MIN_H = 480, 360
 
 
@@ -48,6 +49,7 @@ class WindowState(QObject):
         self.settings = window.settings
         self.restore_geometry()
         self.restore_theme()
+        self.restore_keras()
         window.installEventFilter(self)
 
     # ------------------------------------------------------------ restore
@@ -69,6 +71,11 @@ class WindowState(QObject):
             apply_theme(app, name)
             self.window.scene.restyle()
         self.window.actions["dark"].setChecked(current_theme() == "dark")
+
+    def restore_keras(self) -> None:
+        self.window.actions["keras_shapes"].setChecked(
+            self.settings.value(KERAS, False, type=bool))
+        self.window.set_keras_shapes()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Show:
@@ -102,5 +109,6 @@ class WindowState(QObject):
         self.settings.setValue(DOCKS, w.saveState())
         self.settings.setValue(ZOOM, float(w.view.zoom))
         self.settings.setValue(THEME, current_theme())
+        self.settings.setValue(KERAS, w.actions["keras_shapes"].isChecked())
         self.settings.sync()
 

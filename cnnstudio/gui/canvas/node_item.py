@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.core.graph import Node
-from cnnstudio.core.layers import fmt_shape
+from cnnstudio.core.keras_view import shape_text
 from cnnstudio.core.shapes import Issue, NodeInfo
 from cnnstudio.gui.canvas.changes import ChangeMark
 from cnnstudio.gui.canvas.frozen import FrozenBadge, paint_frozen_body
@@ -154,6 +154,8 @@ class NodeItem(QGraphicsItem):
         self.name = self.kind = self.params_line = self.elided_params = ""
         self.colour = QColor()
         self.shape_text, self.count_text = "?", ""
+        #: Keras' shapes and parameter counts (View > Keras Shapes, ``scene.set_keras``)
+        self.keras = False
         self.info: NodeInfo | None = None
         self.issues: list[Issue] = []
         #: "added" / "changed" since a run (changes.py), and the changes for the tooltip
@@ -197,8 +199,9 @@ class NodeItem(QGraphicsItem):
 
     def set_info(self, info: NodeInfo, issues: list[Issue]) -> None:
         self.info, self.issues = info, issues
-        self.shape_text = fmt_shape(info.shape) if info.shape is not None else "?"
-        self.count_text = f"{format_count(info.params)} params" if info.params else ""
+        self.shape_text = shape_text(info.shape, self.keras)
+        params = info.keras_params if self.keras else info.params
+        self.count_text = f"{format_count(params)} params" if params else ""
         self.badge.show_issues(issues)
         self.update()
 

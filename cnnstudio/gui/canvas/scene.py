@@ -4,7 +4,8 @@
 orange-canvas-core's ``set_scheme`` does); each event updates only the items it concerns.
 Frozen looks follow ``trainable_changed``. Shapes, counts and error badges (and a collapsed
 group's frozen count) are re-read in ``refresh``, once per completed edit (the
-document's ``changed``), and only for nodes whose ``NodeInfo`` the shape engine replaced.
+document's ``changed``), and only for nodes whose ``NodeInfo`` the shape engine replaced;
+``set_keras`` writes them as Keras does (View > Keras Shapes).
 Gestures (``gestures.SceneGestures``) become document edits: a drag between ports asks
 ``Document.connect``, a finished drag of nodes becomes one undoable move. The scene never
 edits the graph directly.
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.graph import Edge, GraphEvent, Node
+from cnnstudio.core.keras_view import shape_text
 from cnnstudio.core.shapes import Issue
 from cnnstudio.gui.canvas.edge_item import DragEdge, EdgeItem
 from cnnstudio.gui.canvas.gestures import SceneGestures
@@ -45,6 +47,7 @@ class CanvasScene(SceneGestures, QGraphicsScene):
         self.groups: dict[str, GroupItem] = {}
         self._node_edges: dict[str, set[tuple[str, int]]] = {}
         self.snap_to_grid = True
+        self.keras = False  # Keras' shapes and counts on the nodes (set_keras)
         self.last_message = ""
         self._user_moving = False
         self._quiet = False
@@ -111,6 +114,7 @@ class CanvasScene(SceneGestures, QGraphicsScene):
     # ------------------------------------------------------------ items
     def _add_node_item(self, node: Node) -> None:
         item = NodeItem(node, self._item_moved, self.snap)
+        item.keras = self.keras
         self.nodes[node.id] = item
         self._node_edges.setdefault(node.id, set())
         self.addItem(item)
@@ -245,14 +249,24 @@ class CanvasScene(SceneGestures, QGraphicsScene):
                 kinds[graph.nodes[m].kind] = kinds.get(graph.nodes[m].kind, 0) + 1
                 info = infos.get(m)
                 if info is not None:
-                    params += info.params
+                    params += info.keras_params if self.keras else info.params
                     issues.extend(self.nodes[m].issues)
             last = infos.get(next(iter(item.outputs), item.members[-1]))
             detail = f"{len(item.members)} nodes: " + ", ".join(
                 k if n == 1 else f"{n} {k}" for k, n in kinds.items())
-            item.set_summary(detail, last.shape_text if last else "?",
+            item.set_summary(detail, shape_text(last.shape if last else None, self.keras),
                              f"{format_count(params)} params" if params else "", issues,
                              (frozen, len(weighted)))
+
+    def set_keras(self, on: bool) -> None:
+        """Write shapes and parameter counts as Keras does on every node and group, or not."""
+        self.keras = on
+        for item in self.nodes.values():
+            item.keras = on
+            if item.info is not None:
+                item.set_info(item.info, item.issues)
+        if self.groups:
+            self._summarise_groups()
 
     def _update_scene_rect(self) -> None:
         assert self.doc is not None

@@ -4,9 +4,10 @@ Name and Trainable come first (the checkbox is the same undoable freeze / unfree
 canvas menu; disabled for a node without weights), then one ``ParamEditor`` per
 ``ParamSpec``. Every change is an undoable ``Document.set_param`` (or rename /
 set_trainable); a refused value shows the core's reason and the form snaps back to the
-graph's value. Below the form: the output shape and counts, the arithmetic
-(``NodeInfo.explanation``) and the node's issues, re-read after every edit (the document's
-``changed``). The Help button opens the kind's help page (``panels.layer_help``).
+graph's value. Below the form: the output shape and counts, the receptive field
+(``core.receptive``), the arithmetic (``NodeInfo.explanation``) and the node's issues,
+re-read after every edit (the document's ``changed``). The Help button opens the kind's
+help page (``panels.layer_help``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.errors import GraphError
+from cnnstudio.core.receptive import receptive_fields
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.panels.layer_help import LayerHelpDialog
 from cnnstudio.gui.panels.param_editors import ParamEditor
@@ -87,7 +89,7 @@ class Inspector(QScrollArea):
         self.error.hide()
         if node_id is None or self.doc is None:
             self.header.setText("Select a node to edit its parameters.")
-            self.shape = self.explanation = self.issues = _label(body)
+            self.shape = self.explanation = self.issues = self.field = _label(body)
             outer.addStretch(1)
             self.setWidget(body)
             return
@@ -119,6 +121,11 @@ class Inspector(QScrollArea):
         outer.addWidget(self.error)
         self.shape = _label(body)
         outer.addWidget(self.shape)
+        self.field = _label(body)
+        self.field.setToolTip("The input pixels one output pixel depends on: the span (size), "
+                              "the step between neighbouring output pixels (jump) and the "
+                              "first pixel of output pixel 0 (start; negative: padding)")
+        outer.addWidget(self.field)
         outer.addWidget(QLabel("<b>How it is computed</b>", body))
         self.explanation = _label(body, mono=True)
         outer.addWidget(self.explanation)
@@ -154,6 +161,8 @@ class Inspector(QScrollArea):
         self.shape.setText(f"<b>Output</b> {info.shape_text} &nbsp; <b>Params</b> "
                            f"{info.params:,} ({info.trainable_params:,} trainable) &nbsp; "
                            f"<b>Mult-adds</b> {info.mult_adds:,}")
+        field = receptive_fields(self.doc.engine.analysis())[self.node_id]
+        self.field.setText(f"<b>Receptive field</b> {field.text() if field else '-'}")
         self.explanation.setText("\n".join(info.explanation) or "-")
         analysis = self.doc.engine.analysis()
         issues = [*info.issues, *(i for i in analysis.graph_issues if i.node_id == node.id)]

@@ -3,9 +3,10 @@
 ``SummaryModel`` wraps ``cnnstudio.core.summary.summary_dict`` of the document's analysis and
 is re-read after each burst of edits, off the edit path (a zero-delay timer; a model reset:
 the view only paints visible rows). Each row shows its parameters and how many of them
-are trainable (a frozen node's row is tinted and reads "0 (frozen n)"); the totals line
-splits the parameters into trainable and frozen. Clicking a row emits
-``nodeClicked(node_id)`` so the canvas can select that node.
+are trainable (a frozen node's row is tinted and reads "0 (frozen n)"), and its receptive
+field (``core.receptive``); the totals line splits the parameters into trainable and frozen.
+``set_keras`` writes shapes and counts as Keras does (View > Keras Shapes). Clicking a row
+emits ``nodeClicked(node_id)`` so the canvas can select that node.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from cnnstudio.core.layers import fmt_shape
+from cnnstudio.core.keras_view import shape_text
+from cnnstudio.core.receptive import field_text
 from cnnstudio.core.summary import summary_dict
 from cnnstudio.gui.canvas.frozen import FROZEN_COLOUR
 from cnnstudio.gui.document import Document
 
-HEADERS = ("Layer (type)", "Output Shape", "Param #", "Trainable #", "Mult-Adds")
-PARAMS, TRAINABLE, MULT_ADDS = 2, 3, 4
+HEADERS = ("Layer (type)", "Output Shape", "Param #", "Trainable #", "Mult-Adds",
+           "Receptive Field")
+PARAMS, TRAINABLE, MULT_ADDS, FIELD = 2, 3, 4, 5
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
 
@@ -41,6 +44,7 @@ class SummaryModel(QAbstractTableModel):
         self.rows: list[dict[str, Any]] = []
         self.data_dict: dict[str, Any] = {}
         self.bad: set[str] = set()
+        self.keras = False  # Keras' shapes and counts (View > Keras Shapes)
 
     def reload(self, doc: Document) -> None:
         self.beginResetModel()
@@ -71,10 +75,15 @@ class SummaryModel(QAbstractTableModel):
             if col == 0:
                 return f"{r['name']} ({r['type']})"
             if col == 1:
-                return fmt_shape(tuple(r["output_shape"])) if r["output_shape"] else "?"
+                shape = r["output_shape"]
+                return shape_text(tuple(shape) if shape else None, self.keras)
+            if col == FIELD:
+                return field_text(r["receptive_field"])
+            k = "keras_" if self.keras else ""
             if col == TRAINABLE and self.is_frozen(r):
-                return f"0 (frozen {r['params']:,})"
-            key = {PARAMS: "params", TRAINABLE: "trainable_params", MULT_ADDS: "mult_adds"}
+                return f"0 (frozen {r[k + 'params']:,})"
+            key = {PARAMS: k + "params", TRAINABLE: k + "trainable_params",
+                   MULT_ADDS: "mult_adds"}
             return f"{r[key[col]]:,}"
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= PARAMS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -147,12 +156,19 @@ class SummaryPanel(QWidget):
         d = self.model.data_dict
         shape = d["input_shape"]
         state = "valid" if d["valid"] else f"{len(d['issues'])} issue(s)"
+        k = "keras_" if self.model.keras else ""
+        total, trainable = d[f"{k}total_params"], d[f"{k}trainable_params"]
         self.totals.setText(
-            f"Input {fmt_shape(tuple(shape)) if shape else '?'} &nbsp; "
-            f"<b>Total params</b> {d['total_params']:,} "
-            f"(trainable {d['trainable_params']:,}, frozen "
-            f"{d['non_trainable_params']:,}) &nbsp; <b>Mult-adds</b> "
+            f"Input {shape_text(tuple(shape) if shape else None, self.model.keras)} &nbsp; "
+            f"<b>Total params</b> {total:,} "
+            f"(trainable {trainable:,}, {'non-trainable' if k else 'frozen'} "
+            f"{total - trainable:,}) &nbsp; <b>Mult-adds</b> "
             f"{d['total_mult_adds']:,} &nbsp; <b>{state}</b>")
+
+    def set_keras(self, on: bool) -> None:
+        """Shapes and parameter counts as Keras writes them (View > Keras Shapes), or not."""
+        self.model.keras = on
+        self.refresh()
 
     def select_node(self, node_id: str | None) -> None:
         row = self.model.row_of(node_id) if node_id else -1

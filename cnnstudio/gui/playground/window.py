@@ -1,0 +1,348 @@
+"""The Convolution Playground window: a kernel (typed, a preset, or a Conv node's filter) or a
+pooling window slid over an image, with the node's stride, padding and activation, and the
+arithmetic of a few output cells written out.
+
+Left: where the kernel comes from (a node's filters: untrained, or trained in a run), the
+kernel's numbers, the settings and the image. Right: the input, kernel and output pictures
+(``maps.MapView``), the output-size arithmetic (the shape engine's own lines), and the worked
+example (``worked.WorkedExample``) of an output region chosen with the spin boxes or by
+clicking the output picture. All arithmetic is ``core.conv_arith`` on the GUI thread (images
+are at most ``sources.MAX_SIDE`` pixels a side); a node's filters come from
+``weights.node_filters`` in a worker (torch is imported there).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.core import conv_arith as ca
+from cnnstudio.core.layers.spec import ShapeProblem
+from cnnstudio.gui.playground.kernel import KernelEditor
+from cnnstudio.gui.playground.maps import MapView
+from cnnstudio.gui.playground.settings import SettingsForm
+from cnnstudio.gui.playground.sources import IMAGE_FILTER, load_image, sample, sample_names
+from cnnstudio.gui.playground.weights import node_filters
+from cnnstudio.gui.playground.worked import WorkedExample
+from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
+
+UNTRAINED, PANEL_RUN, OTHER_RUN = "Untrained (initial weights)", "Run in the Training panel", \
+    "Run folder..."
+OP_TEXT = {"conv": "*", "max": "max", "avg": "mean", "min": "min"}
+
+
+class Playground(QWidget):
+    def __init__(self, current_run: Callable[[], Path | None] = lambda: None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("Convolution Playground - CNN Studio")
+        self.current_run = current_run
+        self.project: dict[str, Any] | None = None  # the design the node belongs to
+        self.node: tuple[str, str] | None = None  # (name, kind)
+        self.filters: dict[str, Any] | None = None
+        self.output: np.ndarray | None = None
+        self.job: Job | None = None
+        self._old_jobs: list[Job] = []
+        self.image = sample(sample_names()[0])
+        self._build()
+        self.kernel.changed.connect(self.recompute)
+        self.settings.changed.connect(self.recompute)
+        self.recompute()
+        self.centre_on_image()
+        self.resize(1280, 860)
+
+    # ------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.node_label = QLabel("No node: type a kernel or pick a preset.", self)
+        self.node_label.setWordWrap(True)
+        self.source = QComboBox(self)
+        self.source.addItems([UNTRAINED, PANEL_RUN, OTHER_RUN])
+        self.source.activated.connect(lambda _i: self.load_filters())
+        self.filter_index, self.channel = QSpinBox(self), QSpinBox(self)
+        for spin in (self.filter_index, self.channel):
+            spin.valueChanged.connect(self._show_filter)
+        node_box = QGroupBox("Node", self)
+        nf = QFormLayout(node_box)
+        nf.addRow(self.node_label)
+        nf.addRow("Weights", self.source)
+        nf.addRow("Filter", self.filter_index)
+        nf.addRow("Input channel", self.channel)
+        self.kernel = KernelEditor(self)
+        self.kernel.message.connect(self.show_message)
+        self.settings = SettingsForm(self)
+        self.samples = QComboBox(self)
+        self.samples.addItems(sample_names())
+        self.samples.activated.connect(lambda _i: self.use_sample(self.samples.currentText()))
+        open_button = QPushButton("Open Image...", self)
+        open_button.clicked.connect(self.open_image)
+        self.image_note = QLabel(self)
+        image_box = QGroupBox("Image", self)
+        il = QFormLayout(image_box)
+        il.addRow("Sample", self.samples)
+        il.addRow(open_button)
+        il.addRow(self.image_note)
+        left = QWidget(self)
+        ll = QVBoxLayout(left)
+        for title, w in (("", node_box), ("Kernel", self.kernel), ("Settings", self.settings),
+                         ("", image_box)):
+            box = w if not title else QGroupBox(title, self)
+            if title:
+                QVBoxLayout(box).addWidget(w)
+            ll.addWidget(box)
+        ll.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(360)
+        self.maps = MapView(self)
+        self.maps.cellClicked.connect(self.centre_region)
+        self.info = QLabel(self)
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.region_row, self.region_col, self.region_size = (QSpinBox(self) for _ in range(3))
+        self.region_size.setRange(1, 8)
+        self.region_size.setValue(4)
+        region = QHBoxLayout()
+        for text, spin in (("Worked example: output cells from row", self.region_row),
+                           ("column", self.region_col), ("size", self.region_size)):
+            region.addWidget(QLabel(text, self))
+            region.addWidget(spin)
+            spin.valueChanged.connect(self.show_worked)
+        region.addStretch(1)
+        self.worked = WorkedExample(self)
+        lower = QWidget(self)
+        low = QVBoxLayout(lower)
+        low.addWidget(self.info)
+        low.addLayout(region)
+        low.addWidget(self.worked, 1)
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.maps)
+        right.addWidget(lower)
+        right.setSizes([330, 530])
+        main = QHBoxLayout(self)
+        main.addWidget(scroll)
+        main.addWidget(right, 1)
+
+    # ------------------------------------------------------------ inputs
+    @Slot(str)
+    def show_message(self, text: str) -> None:
+        self.info.setText(f"<b style='color:#d93025'>{text}</b>")
+
+    def use_sample(self, name: str) -> None:
+        self.samples.setCurrentText(name)
+        self.image = sample(name)
+        self.image_note.setText(f"{self.image.shape[0]} x {self.image.shape[1]} pixels")
+        self.recompute()
+        self.centre_on_image()
+
+    @Slot()
+    def open_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open Image", "", IMAGE_FILTER)
+        if path:
+            self.use_file(Path(path))
+
+    def use_file(self, path: Path) -> bool:
+        """Use an image file (made grey); a file that cannot be used is a message."""
+        try:
+            self.image, note = load_image(path)
+        except ValueError as exc:
+            self.show_message(str(exc))
+            return False
+        self.image_note.setText(f"{path.name}: {self.image.shape[0]} x {self.image.shape[1]} "
+                                f"pixels{', ' + note if note else ''}")
+        self.recompute()
+        self.centre_on_image()
+        return True
+
+    def set_node(self, project: dict[str, Any], name: str, kind: str,
+                 params: dict[str, Any]) -> None:
+        """Follow a Conv or pooling node: its settings, and for a Conv its filters."""
+        self.project, self.node, self.filters = project, (name, kind), None
+        self.settings.set_from_node(kind, params)
+        if self.settings.op != "conv":
+            self.node_label.setText(f"<b>{name}</b> ({kind}): a pooling window")
+            self.kernel.set_kernel(np.ones(tuple(params["kernel"])) / np.prod(params["kernel"]))
+            return
+        self.node_label.setText(f"<b>{name}</b> ({kind}): loading its filters...")
+        self.load_filters()
+
+    # ------------------------------------------------------------ node filters
+    def load_filters(self) -> None:
+        if self.node is None or self.project is None or self.settings.op != "conv":
+            return
+        choice = self.source.currentText()
+        run: Path | None = None
+        if choice == PANEL_RUN:
+            run = self.current_run()
+            if run is None:
+                self.show_message("The Training panel shows no run: train or open one first.")
+                return
+        elif choice == OTHER_RUN:
+            folder = QFileDialog.getExistingDirectory(self, "Run folder")
+            if not folder:
+                return
+            run = Path(folder)
+        self._cancel_job()
+        project, name = self.project, self.node[0]
+
+        def task(cancel: threading.Event) -> dict[str, Any]:
+            return node_filters(project, name, run, cancel)
+
+        self.job = Job(CallWorker(task, needs_torch=True))
+        self.job.done.connect(self._on_filters)
+        self.job.failed.connect(self._on_failed)
+        self.job.ended.connect(self._on_ended)
+        self.job.start()
+
+    @property
+    def loading(self) -> bool:
+        return self.job is not None and self.job.running
+
+    @Slot(object)
+    def _on_filters(self, result: dict[str, Any]) -> None:
+        self.filters = result
+        f, c = result["weight"].shape[:2]
+        self.node_label.setText(f"<b>{result['node']}</b> ({result['kind']}): {f} filter(s) "
+                                f"over {c} input channel(s), {result['source']}")
+        for spin, n in ((self.filter_index, f), (self.channel, c)):
+            spin.blockSignals(True)
+            spin.setRange(0, n - 1)
+            spin.blockSignals(False)
+        self._show_filter()
+
+    @Slot()
+    def _show_filter(self) -> None:
+        if self.filters is None:
+            return
+        f, c = self.filter_index.value(), self.channel.value()
+        bias = self.filters["bias"]
+        self.kernel.set_kernel(self.filters["weight"][f, c],
+                               0.0 if bias is None else float(bias[f]))
+
+    @Slot(str, str)
+    def _on_failed(self, kind: str, message: str) -> None:
+        self.show_message(f"Could not load the filters: {message.splitlines()[0]}")
+
+    @Slot()
+    def _on_ended(self) -> None:
+        self._old_jobs = [j for j in self._old_jobs if j.running]
+        if self.job is not None and not self.job.running:
+            self.job = None
+
+    def _cancel_job(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self._old_jobs.append(self.job)
+            self.job = None
+
+    def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> bool:
+        jobs = self._old_jobs + ([self.job] if self.job is not None else [])
+        return all([job.shutdown(timeout_ms) for job in jobs])
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------ arithmetic
+    def compute(self) -> tuple[np.ndarray, list[str]]:
+        """The output map (H_out, W_out) and the output-size arithmetic."""
+        s, k, x = self.settings.values(), self.kernel.kernel(), self.image[None]
+        if s["op"] == "conv":
+            out = ca.correlate(x, k[None, None], np.array([self.kernel.bias_value]),
+                               s["stride"], s["padding"], s["dilation"])
+            _, lines = ca.output_size(self.image.shape, k.shape, s["stride"], s["padding"],
+                                      s["dilation"])
+            return ca.activate(out, s["activation"])[0], lines
+        out = ca.pool(x, s["op"], k.shape, s["stride"], s["padding"], s["ceil_mode"],
+                      s["count_include_pad"])
+        _, lines = ca.output_size(self.image.shape, k.shape, s["stride"], s["padding"],
+                                  ceil_mode=s["ceil_mode"], pool=True)
+        return out[0], lines
+
+    @Slot()
+    def recompute(self) -> None:
+        kernel = self.kernel.kernel()
+        op = self.settings.op
+        self.kernel.table.setEnabled(op == "conv")
+        self.maps.show_array("input", self.image)
+        self.maps.show_array("kernel", kernel if op == "conv" else None,
+                             "Kernel" if op == "conv" else f"{op} window")
+        try:
+            self.output, lines = self.compute()
+        except ShapeProblem as exc:
+            self.output = None
+            self.maps.show_array("output", None)
+            self.worked.show_cells([], None, "", "")
+            self.show_message(f"{exc.message} {exc.formula}. {exc.fix}")
+            return
+        h, w = self.output.shape
+        self.maps.show_array("output", self.output, f"Output {h} x {w}")
+        self.info.setText("<br>".join(f"<code>{line}</code>" for line in lines))
+        self.region_row.setMaximum(max(h - 1, 0))
+        self.region_col.setMaximum(max(w - 1, 0))
+        self.show_worked()
+
+    def centre_on_image(self) -> None:
+        """The worked example in the middle of the output (where a digit or shape is)."""
+        if self.output is not None:
+            self.centre_region(self.output.shape[0] // 2, self.output.shape[1] // 2)
+
+    @Slot(int, int)
+    def centre_region(self, row: int, col: int) -> None:
+        """Move the worked example's region to cover output cell (row, col)."""
+        half = self.region_size.value() // 2
+        for spin, v in ((self.region_row, row - half), (self.region_col, col - half)):
+            spin.blockSignals(True)
+            spin.setValue(max(v, 0))
+            spin.blockSignals(False)
+        self.show_worked()
+
+    @Slot()
+    def show_worked(self) -> None:
+        if self.output is None:
+            return
+        s, k, x = self.settings.values(), self.kernel.kernel(), self.image[None]
+        h, w = self.output.shape
+        n = self.region_size.value()
+        r0 = min(self.region_row.value(), max(h - n, 0))
+        c0 = min(self.region_col.value(), max(w - n, 0))
+        rows, cols = range(r0, min(r0 + n, h)), range(c0, min(c0 + n, w))
+        if s["op"] == "conv":
+            bias = np.array([self.kernel.bias_value])
+            cells = [[ca.conv_cell(x, k[None, None], i, j, bias, s["stride"], s["padding"],
+                                   s["dilation"], s["activation"]) for j in cols] for i in rows]
+        else:
+            cells = [[ca.pool_cell(x, s["op"], i, j, k.shape, s["stride"], s["padding"],
+                                   s["ceil_mode"], s["count_include_pad"]) for j in cols]
+                     for i in rows]
+        self.worked.show_cells(cells, k if s["op"] == "conv" else None, OP_TEXT[s["op"]],
+                               "")
+        crop = (self.worked.input_table.rowCount(), self.worked.input_table.columnCount())
+        shape = f"{k.shape[0]}x{k.shape[1]}"
+        self.worked.caption.setText(
+            f"<b>{crop[0]}x{crop[1]} {OP_TEXT[s['op']]} {shape} = {len(rows)}x{len(cols)}</b>"
+            f" &nbsp; stride {s['stride'][0]}x{s['stride'][1]}, padding {s['padding']}"
+            + (f", activation {s['activation']}" if s["op"] == "conv" else "")
+            + " &nbsp; (hover or click an output cell)")
+        self.maps.outline("output", r0, c0, len(rows), len(cols))
+        self.maps.outline("input", *self.worked.origin, *crop)

@@ -1,0 +1,235 @@
+"""The Convolution Playground (issue #12): opened from LeNet-5's nodes (inspector, context
+menu, Tools menu), its output pictures against torch.nn.functional, the worked example's
+grids and sums, pooling modes, a run's trained filters, image files and typed kernels.
+``pytest tests/gui/test_playground.py --screenshots docs`` refreshes docs/playground.png."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from cnnstudio.compiler import build_model, compile_info
+from cnnstudio.core.conv_arith import correlate, fmt
+from cnnstudio.core.project_io import Project, save
+from cnnstudio.gui.document import Document
+from cnnstudio.gui.main_window import MainWindow
+from cnnstudio.gui.playground import Playground
+from cnnstudio.gui.playground.sources import MAX_SIDE, PRESETS
+from cnnstudio.gui.playground.window import OTHER_RUN, PANEL_RUN
+from cnnstudio.gui.playground.worked import HIGHLIGHT
+from cnnstudio.training import TrainConfig, train
+from cnnstudio.training.checkpoints import read_tensors
+from tests.run_helpers import blobs, design
+
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    folder = request.config.getoption("--screenshots")
+    return Path(folder) if folder else tmp_path
+
+
+def t(a: np.ndarray) -> torch.Tensor:
+    """(H, W) -> (1, 1, H, W) float64."""
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))[None, None]
+
+
+def node_id(window: MainWindow, name: str) -> str:
+    assert window.doc is not None
+    return next(n.id for n in window.doc.graph.nodes.values() if n.name == name)
+
+
+def open_from_inspector(qtbot: Any, window: MainWindow, name: str) -> Playground:
+    window.scene.select_nodes([node_id(window, name)])
+    button = window.inspector.playground_button
+    assert button is not None
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    playground = window.findChild(Playground)
+    assert playground is not None and playground.isVisible()
+    qtbot.waitUntil(lambda: not playground.loading, timeout=TIMEOUT_MS)
+    return playground
+
+
+def shown(pg: Playground, name: str) -> np.ndarray:
+    return np.asarray(pg.maps.items[name].image)
+
+
+def test_conv_node_of_lenet5(qtbot: Any, window: MainWindow, shots: Path) -> None:
+    assert window.open_preset("lenet5")
+    pg = open_from_inspector(qtbot, window, "c1")
+    values = pg.settings.values()
+    assert (values["op"], values["stride"], values["padding"], values["activation"]) == \
+        ("conv", (1, 1), "valid", "tanh")
+    # the node's untrained filters are the compiler's initial weights (seed 0)
+    torch.manual_seed(0)
+    model = build_model(window.doc.graph)
+    conv = model.get_submodule(compile_info(model).attrs["c1"])
+    weight = conv.weight.detach().double().numpy()
+    bias = conv.bias.detach().double().numpy()
+    assert "untrained" in pg.node_label.text()
+    pg.filter_index.setValue(3)
+    np.testing.assert_array_equal(pg.kernel.kernel(), weight[3, 0])
+    assert pg.kernel.bias_value == bias[3]
+    expected = torch.tanh(F.conv2d(t(pg.image), t(weight[3, 0]), torch.tensor(bias[3:4])))
+    np.testing.assert_allclose(shown(pg, "output"), expected[0, 0].numpy(), rtol=1e-9)
+    np.testing.assert_array_equal(shown(pg, "input"), pg.image)
+
+    # a preset kernel, with the node's activation still applied
+    pg.kernel.preset.setCurrentText("Edge")
+    pg.kernel.preset.activated.emit(pg.kernel.preset.currentIndex())
+    edge = np.array(PRESETS["Edge"], dtype=float)
+    expected = torch.tanh(F.conv2d(t(pg.image), t(edge)))[0, 0].numpy()
+    np.testing.assert_allclose(shown(pg, "output"), expected, rtol=1e-9)
+    np.testing.assert_array_equal(shown(pg, "kernel"), edge)
+
+    # the worked example: 6x6 * 3x3 = 4x4, each cell's sum from the grids' own numbers
+    w = pg.worked
+    assert "6x6 * 3x3 = 4x4" in w.caption.text()
+    assert (w.input_table.rowCount(), w.input_table.columnCount()) == (6, 6)
+    assert [[w.kernel_table.item(r, c).text() for c in range(3)] for r in range(3)] == \
+        [[fmt(v) for v in row] for row in edge]
+    assert (w.output_table.rowCount(), w.output_table.columnCount()) == (4, 4)
+    r0, c0 = w.origin
+    for i in range(4):
+        for j in range(4):
+            crop = pg.image[r0 + i:r0 + i + 3, c0 + j:c0 + j + 3]
+            value = float(np.tanh((crop * edge).sum()))
+            assert value == pytest.approx(expected[r0 + i, c0 + j], abs=1e-12)
+            assert w.cells[i][j].value == pytest.approx(value, abs=1e-12)
+            assert w.output_table.item(i, j).text() == fmt(w.cells[i][j].value)
+            products = re.findall(r"(-?[\d.e+-]+)×\(?(-?[\d.]+)\)?", w.cells[i][j].text())
+            assert products == [(w.input_value(r0 + i + a, c0 + j + b), fmt(edge[a, b]))
+                                for a in range(3) for b in range(3)]
+            assert w.output_table.item(i, j).toolTip().endswith(f"= {fmt(value)}")
+
+    # clicking an output cell highlights its 3x3 window and writes its formula
+    rect = w.output_table.visualItemRect(w.output_table.item(2, 3))
+    qtbot.mouseClick(w.output_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert w.chosen == (2, 3)
+    lit = {(r, c) for r in range(6) for c in range(6)
+           if w.input_table.item(r, c).background() == HIGHLIGHT}
+    assert lit == {(2 + a, 3 + b) for a in range(3) for b in range(3)}
+    cell = w.cells[2][3]
+    assert w.formula.text() == f"out[{cell.row}, {cell.col}] = {cell.text()}"
+    assert (cell.row, cell.col) == (pg.region_row.value() + 2, pg.region_col.value() + 3)
+
+    pg.resize(1280, 860)
+    for _ in range(5):
+        QApplication.processEvents()
+    assert pg.grab().toImage().save(str(shots / "playground.png"))
+
+
+@pytest.mark.parametrize("operation,reference", [
+    ("Average pooling", lambda x: F.avg_pool2d(x, 2, 2)),
+    ("Max pooling", lambda x: F.max_pool2d(x, 2, 2)),
+    ("Min pooling", lambda x: -F.max_pool2d(-x, 2, 2))])
+def test_pooling_modes(qtbot: Any, window: MainWindow, operation: str, reference: Any) -> None:
+    assert window.open_preset("lenet5")
+    pg = open_from_inspector(qtbot, window, "s2")
+    assert pg.settings.operation.currentText() == "Average pooling"
+    assert pg.kernel.kernel().shape == (2, 2) and pg.settings.values()["stride"] == (2, 2)
+    pg.use_sample("MNIST digit 7")
+    pg.settings.operation.setCurrentText(operation)
+    np.testing.assert_allclose(shown(pg, "output"), reference(t(pg.image))[0, 0].numpy(),
+                               rtol=1e-12)
+    w = pg.worked
+    assert re.search(r"8x8 \w+ 2x2 = 4x4", w.caption.text())
+    op = pg.settings.op
+    for i in range(4):
+        for j in range(4):
+            cell = w.cells[i][j]
+            window_values = pg.image[2 * cell.row:2 * cell.row + 2, 2 * cell.col:2 * cell.col + 2]
+            value = {"max": np.max, "min": np.min, "avg": np.mean}[op](window_values)
+            assert cell.value == pytest.approx(value, abs=1e-12)
+            assert cell.text().endswith(f"= {fmt(cell.value)}")
+    # padding and ceil mode through the form: the compiled node's rule
+    pg.settings.padding.setCurrentText("pixels")
+    pg.settings.ceil_mode.setChecked(True)
+    expected = {"avg": F.avg_pool2d(t(pg.image), 2, 2, 1, True),
+                "max": F.max_pool2d(t(pg.image), 2, 2, 1, ceil_mode=True),
+                "min": -F.max_pool2d(-t(pg.image), 2, 2, 1, ceil_mode=True)}[op]
+    np.testing.assert_allclose(shown(pg, "output"), expected[0, 0].numpy(), rtol=1e-12)
+
+
+def test_trained_filters_from_a_run(qtbot: Any, window: MainWindow, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    project = Project(design(kernel=3), "tiny")
+    save(project, run / "project.cnnproj")
+    torch.manual_seed(1)
+    train(build_model(project.graph, for_training=True), blobs(tmp_path / "blobs.npz"),
+          TrainConfig(epochs=1, batch_size=32, device="cpu"), run, input_shape=(1, 8, 8))
+    window.set_document(Document(project))
+    window.training.run_dir = run
+    pg = open_from_inspector(qtbot, window, "conv")
+    untrained = pg.kernel.kernel()
+    pg.source.setCurrentText(PANEL_RUN)
+    pg.source.activated.emit(pg.source.currentIndex())
+    qtbot.waitUntil(lambda: "trained: run run" in pg.node_label.text(), timeout=TIMEOUT_MS)
+    name = "best" if (run / "checkpoints" / "best.safetensors").is_file() else "last"
+    saved = read_tensors(run / "checkpoints" / f"{name}.safetensors")
+    pg.filter_index.setValue(2)
+    np.testing.assert_array_equal(pg.kernel.kernel(), saved["conv.weight"][2, 0].double().numpy())
+    assert not np.array_equal(untrained, saved["conv.weight"][0, 0].double().numpy())
+    assert pg.kernel.bias_value == float(saved["conv.bias"][2].double())
+
+    # a folder that is not a run: a message, the filters stay
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: str(tmp_path)))
+    pg.source.setCurrentText(OTHER_RUN)
+    pg.source.activated.emit(pg.source.currentIndex())
+    qtbot.waitUntil(lambda: "not a run folder" in pg.info.text(), timeout=TIMEOUT_MS)
+    assert str(tmp_path) in pg.info.text()
+
+
+def test_images_typed_kernels_and_menus(qtbot: Any, window: MainWindow,
+                                        tmp_path: Path) -> None:
+    window.actions["playground"].trigger()  # Tools > Convolution Playground...
+    pg = window.findChild(Playground)
+    assert pg is not None and pg.isVisible()
+    assert "Tools" in [a.text().replace("&", "") for a in window.menuBar().actions()]
+    big = tmp_path / "photo.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)).save(big)
+    assert pg.use_file(big)
+    assert max(pg.image.shape) == MAX_SIDE and pg.image.ndim == 2
+    assert "shrunk from 400 x 300" in pg.image_note.text()
+    bad = tmp_path / "not_an_image.png"
+    bad.write_text("hello")
+    assert not pg.use_file(bad)
+    assert "not_an_image.png" in pg.info.text() and "cannot be used" in pg.info.text()
+    assert not pg.use_file(tmp_path)  # a folder
+
+    # the kernel typed as numbers
+    pg.use_sample("MNIST digit 3")
+    pg.kernel.table.item(1, 1).setText("2")
+    assert pg.kernel.kernel()[1, 1] == 2
+    np.testing.assert_allclose(shown(pg, "output"),
+                               correlate(pg.image[None], pg.kernel.kernel()[None, None])[0])
+    pg.kernel.table.item(0, 0).setText("abc")
+    assert "row 1, column 1" in pg.info.text() and pg.kernel.kernel()[0, 0] == -1
+
+    # a window that does not fit: the shape engine's message, no output
+    pg.kernel.rows.setValue(11)
+    pg.kernel.cols.setValue(11)
+    pg.settings.dilation[0].setValue(3)
+    assert "larger than its input" in pg.info.text()
+    assert pg.output is None and pg.maps.items["output"].image is None
+
+    # Open in Playground on a node that slides no window: a status message
+    assert window.open_preset("lenet5")
+    window.scene.select_nodes([node_id(window, "flatten")])
+    assert window.inspector.playground_button is None
+    window.actions["playground_node"].trigger()
+    assert "convolution and pooling nodes" in window.statusBar().currentMessage()
