@@ -2,16 +2,27 @@
 
 ``apply_theme(app, "light" | "dark")`` sets the application palette and a small stylesheet
 (resources/themes/*.qss). The canvas items read ``canvas_colours()`` when they paint, so a
-theme switch only needs a scene ``update()``. Category icons are drawn with QPainter at the
-screen's device pixel ratio (crisp on high-DPI screens) and cached.
+theme switch only needs a scene ``update()``. Category icons are vectors: an icon engine
+(``CategoryIconEngine``) paints them with QPainter at the size and device pixel ratio each
+use asks for, so they are crisp at any scale and no bitmap is ever upscaled; the app icon
+is an SVG file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QIcon,
+    QIconEngine,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QApplication
 
 from cnnstudio.core.colours import CATEGORY_COLOURS, GROUP_COLOUR
@@ -39,7 +50,7 @@ DARK = CanvasColours("#1e2127", "#2a2e36", "#2c313a", "#4a505c", "#e6e9ef", "#a3
                      "#ffb347", "#8a93a3", "#ffb347", "#ff5c52", "#3a404b")
 
 _state = {"name": "light"}
-_icons: dict[tuple[str, int], QIcon] = {}
+_icons: dict[str, QIcon] = {}
 
 
 def current_theme() -> str:
@@ -100,24 +111,55 @@ def app_icon() -> QIcon:
     return QIcon(str(resource_path("icons/cnnstudio.svg")))
 
 
-def category_icon(category: str, size: int = 20) -> QIcon:
-    """A rounded square in the category colour with a small white glyph."""
-    key = (category, size)
-    if key not in _icons:
-        icon = QIcon()
-        for ratio in (1.0, 2.0):
-            icon.addPixmap(_draw_icon(category, size, ratio))
-        _icons[key] = icon
-    return _icons[key]
+def category_icon(category: str) -> QIcon:
+    """A rounded square in the category colour with a small white glyph (any size)."""
+    if category not in _icons:
+        _icons[category] = QIcon(CategoryIconEngine(category))
+    return _icons[category]
+
+
+class CategoryIconEngine(QIconEngine):
+    """Paints a category icon for each size and device pixel ratio asked for."""
+
+    def __init__(self, category: str) -> None:
+        super().__init__()
+        self.category = category
+
+    def clone(self) -> QIconEngine:
+        return CategoryIconEngine(self.category)
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode,
+              state: QIcon.State) -> None:
+        painter.save()
+        side = min(rect.width(), rect.height())
+        painter.translate(rect.x() + (rect.width() - side) / 2,
+                          rect.y() + (rect.height() - side) / 2)
+        painter.scale(side / 20.0, side / 20.0)  # glyphs are drawn on a 20 x 20 grid
+        _paint_icon(painter, self.category)
+        painter.restore()
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State,
+                     scale: float) -> QPixmap:
+        return _draw_icon(self.category, min(size.width(), size.height()), scale)
 
 
 def _draw_icon(category: str, size: int, ratio: float) -> QPixmap:
-    pm = QPixmap(int(size * ratio), int(size * ratio))
+    """The icon as a pixmap of ``size`` logical pixels at device pixel ratio ``ratio``."""
+    pm = QPixmap(round(size * ratio), round(size * ratio))
     pm.setDevicePixelRatio(ratio)
     pm.fill(Qt.GlobalColor.transparent)
     p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
     p.scale(size / 20.0, size / 20.0)  # glyphs are drawn on a 20 x 20 grid
+    _paint_icon(p, category)
+    p.end()
+    return pm
+
+
+def _paint_icon(p: QPainter, category: str) -> None:
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(category_colour(category))
     p.drawRoundedRect(QRectF(1, 1, 18, 18), 4, 4)
@@ -126,8 +168,6 @@ def _draw_icon(category: str, size: int, ratio: float) -> QPixmap:
     p.setPen(pen)
     p.setBrush(Qt.BrushStyle.NoBrush)
     _GLYPHS.get(category, _glyph_group)(p)
-    p.end()
-    return pm
 
 
 def _glyph_input(p: QPainter) -> None:
