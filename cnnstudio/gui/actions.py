@@ -68,6 +68,9 @@ class Actions:
         snap.setCheckable(True)
         snap.setChecked(True)
         a("keras_shapes", "&Keras Shapes", w.set_keras_shapes).setCheckable(True)
+        a("playground", "Convolution &Playground...", lambda: self.open_playground(None))
+        a("playground_node", "Open in &Playground", self.open_playground_for_selection)
+        w.inspector.playgroundRequested.connect(self.open_playground)
         dark = a("dark", "&Dark Theme", w.set_dark)
         dark.setCheckable(True)
         a("about", "&About CNN Studio", w.about)
@@ -76,7 +79,7 @@ class Actions:
             w.view.addAction(self.all[name])
         w.view.context_actions = [self.all[n] if n else None for n in (
             "duplicate", "copy", "paste", "delete", "", "group", "collapse", "expand",
-            "ungroup", "", "freeze", "unfreeze", "", "layout", "fit")]
+            "ungroup", "", "freeze", "unfreeze", "playground_node", "", "layout", "fit")]
         self._menus()
 
     def __getitem__(self, name: str) -> QAction:
@@ -92,6 +95,16 @@ class Actions:
         w.show_message(f"{verb} {len(changed)} node{'s' * (len(changed) != 1)}" if changed
                        else f"Nothing to {'unfreeze' if trainable else 'freeze'}: select "
                        "nodes with weights (or groups holding them)")
+
+    def open_playground(self, node_id: str | None = None) -> None:
+        """Tools > Convolution Playground... (no node) or Open in Playground on a node."""
+        from cnnstudio.gui.playground import open_playground  # made on first use
+
+        open_playground(self.w, node_id)
+
+    def open_playground_for_selection(self) -> None:
+        ids = self.w.scene.selected_node_ids()
+        self.open_playground(ids[0] if len(ids) == 1 else "")
 
     def _add(self, name: str, text: str, slot: Callable[..., object],
              keys: object = None, context: Qt.ShortcutContext | None = None) -> QAction:
@@ -147,5 +160,7 @@ class Actions:
         for n in ("next_panel", "previous_panel"):
             v.addAction(self.all[n])
         v.addAction(self.all["dark"])
+        t = bar.addMenu("&Tools")
+        t.addAction(self.all["playground"])
         h = bar.addMenu("&Help")
         h.addAction(self.all["about"])

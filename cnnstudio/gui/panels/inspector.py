@@ -49,6 +49,7 @@ def _label(parent: QWidget, mono: bool = False) -> QLabel:
 
 class Inspector(QScrollArea):
     message = Signal(str)
+    playgroundRequested = Signal(str)  # a node id: Open in Playground
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +83,7 @@ class Inspector(QScrollArea):
         outer = QVBoxLayout(body)
         self.editors, self.name_edit, self.trainable = {}, None, None
         self.help_button = None
+        self.playground_button: QPushButton | None = None
         self.header = _label(body)
         outer.addWidget(self.header)
         self.error = _label(body)
@@ -98,6 +100,13 @@ class Inspector(QScrollArea):
         self.help_button.setToolTip("What this kind computes, its formulas and parameters")
         self.help_button.clicked.connect(self.show_help)
         outer.addWidget(self.help_button)
+        if node.spec.conv or node.spec.window_pool:
+            self.playground_button = QPushButton("Open in Playground", body)
+            self.playground_button.setToolTip("Slide this node's kernel or window over an "
+                                              "image and see each output cell's arithmetic")
+            self.playground_button.clicked.connect(
+                lambda: self.playgroundRequested.emit(node_id))
+            outer.addWidget(self.playground_button)
         form = QFormLayout()
         self.name_edit = QLineEdit(node.name, body)
         self.name_edit.setToolTip("A Python identifier: it names the layer in exported code")
