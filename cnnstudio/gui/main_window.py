@@ -259,12 +259,6 @@ class MainWindow(FileOps, QMainWindow):
         self.scene.set_keras(on)
         self.summary.set_keras(on)
 
-    def set_keras_shapes(self) -> None:
-        """View > Keras Shapes: the canvas and the summary write shapes and counts as Keras."""
-        on = self.actions["keras_shapes"].isChecked()
-        self.scene.set_keras(on)
-        self.summary.set_keras(on)
-
     def set_dark(self) -> None:
         name = "dark" if self.actions["dark"].isChecked() else "light"
         app = QApplication.instance()
