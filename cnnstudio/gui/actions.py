@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from cnnstudio.gui.focus_cycle import cycle_focus, search_layers
+from cnnstudio.gui.shortcuts_help import show_shortcuts
 
 if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow
@@ -74,6 +75,7 @@ class Actions:
         dark = a("dark", "&Dark Theme", w.set_dark)
         dark.setCheckable(True)
         a("about", "&About CNN Studio", w.about)
+        a("shortcuts", "&Keyboard Shortcuts", lambda: show_shortcuts(w))
         for name in ("delete", "copy", "paste", "duplicate", "select_all", "group", "collapse",
                      "expand", "ungroup", "fit", "zoom_in", "zoom_out"):
             w.view.addAction(self.all[name])
@@ -163,4 +165,5 @@ class Actions:
         t = bar.addMenu("&Tools")
         t.addAction(self.all["playground"])
         h = bar.addMenu("&Help")
+        h.addAction(self.all["shortcuts"])
         h.addAction(self.all["about"])

@@ -345,3 +345,34 @@ def test_keyboard_shortcuts_do_not_clash(window: MainWindow) -> None:
             assert f"{mod}{key}" not in taken
     for key in ("Ctrl+K", "Ctrl+F", "Ctrl+Shift+K", "Ctrl+Shift+D", "F6", "Shift+F6"):
         assert QKeySequence(key).toString() in taken
+
+
+def test_shortcuts_dialog_and_docs_agree_with_the_actions(qtbot: Any,
+                                                          window: MainWindow) -> None:
+    from pathlib import Path
+
+    from cnnstudio.gui.canvas.keyboard import CANVAS_KEYS
+    from cnnstudio.gui.shortcuts_help import ShortcutsDialog, shortcut_rows
+
+    rows = shortcut_rows(window)
+    assert ("Ctrl+Shift+K", "Connect To") in rows and ("Ctrl+Z", "Undo") in rows
+    page = Path(__file__).resolve().parents[2] / "docs" / "keyboard.md"
+    documented = set()
+    for line in page.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 2 and cells[0] != "Keys":
+            documented.add((cells[0], cells[1]))
+    assert documented and documented <= set(rows), documented - set(rows)  # never wrong
+    ours = {"Search Layers", "Connect To", "Disconnect", "Next Panel", "Previous Panel",
+            "Add Node", "Undo", "Redo"} | {what for _, what in CANVAS_KEYS}
+    assert ours <= {what for _, what in documented}
+    start(qtbot, window)
+    window.actions["shortcuts"].trigger()  # Help > Keyboard Shortcuts
+    dialog = window.findChild(ShortcutsDialog)
+    assert dialog is not None and dialog.table.rowCount() == len(rows)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.search, timeout=2000)
+    type_text(qtbot, "ctrl+shift")
+    shown = [dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())
+             if not dialog.table.isRowHidden(r)]
+    assert "Connect To" in shown and "Save As" in shown and "Copy" not in shown
+    dialog.close()

@@ -38,6 +38,17 @@ from cnnstudio.gui.panels.quick_add import ChoicePopup, Entry
 if TYPE_CHECKING:
     from cnnstudio.gui.canvas.view import CanvasView
 
+#: the canvas keys that are not menu actions, for Help > Keyboard Shortcuts and the docs
+CANVAS_KEYS = (
+    ("Down / Up", "Canvas: select a consumer / a producer of the selected node"),
+    ("Left / Right", "Canvas: select the sibling to the left / right"),
+    ("Shift+Arrows", "Canvas: nudge the selection one grid step"),
+    ("Alt+Arrows", "Canvas: nudge the selection one unit"),
+    ("Ctrl+Arrows", "Canvas: pan the view"),
+    ("Esc", "Canvas: clear the selection; in a list, close it"),
+    ("Up / Down, Enter", "In a search box or list: move, then add or choose"),
+)
+
 Key = Qt.Key
 ARROWS = {Key.Key_Left: (-1, 0), Key.Key_Right: (1, 0), Key.Key_Up: (0, -1),
           Key.Key_Down: (0, 1)}
