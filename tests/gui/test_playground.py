@@ -122,6 +122,10 @@ def test_conv_node_of_lenet5(qtbot: Any, window: MainWindow, shots: Path) -> Non
     cell = w.cells[2][3]
     assert w.formula.text() == f"out[{cell.row}, {cell.col}] = {cell.text()}"
     assert (cell.row, cell.col) == (pg.region_row.value() + 2, pg.region_col.value() + 3)
+    rect = w.output_table.visualItemRect(w.output_table.item(1, 0))  # hovering is enough
+    qtbot.mouseMove(w.output_table.viewport(), rect.center())
+    qtbot.waitUntil(lambda: w.chosen == (1, 0))
+    assert w.formula.text().startswith(f"out[{w.cells[1][0].row}, {w.cells[1][0].col}] = ")
 
     pg.resize(1280, 860)
     for _ in range(5):
@@ -233,3 +237,9 @@ def test_images_typed_kernels_and_menus(qtbot: Any, window: MainWindow,
     assert window.inspector.playground_button is None
     window.actions["playground_node"].trigger()
     assert "convolution and pooling nodes" in window.statusBar().currentMessage()
+    window.scene.select_nodes([node_id(window, "c3")])  # the canvas context menu's action
+    assert window.actions["playground_node"] in window.view.context_actions
+    window.actions["playground_node"].trigger()
+    qtbot.waitUntil(lambda: "16 filter(s) over 6 input channel(s)" in pg.node_label.text(),
+                    timeout=TIMEOUT_MS)
+    assert pg.node == ("c3", "Conv2d") and pg.kernel.kernel().shape == (5, 5)
