@@ -1,10 +1,10 @@
 """F6 / Shift+F6: move the keyboard focus between the window's panes.
 
-The panes, in order: the canvas, the palette, the inspector, the summary and the training
-dock. A closed dock is skipped; a dock hidden behind a tab is raised. The focus lands on
-the first widget of the pane that takes Tab focus (the palette's search box, the
-summary table, ...), in the inspector on the form's first field (Name); Tab and Shift+Tab
-then move through the pane top to bottom.
+The panes, in order: the canvas (or the welcome page in its place), the palette, the
+inspector, the summary and the training dock. A closed dock is skipped; a dock hidden behind
+a tab is raised. The focus lands on the first widget of the pane that takes Tab focus (the
+palette's search box, the summary table, ...), in the inspector on the form's first field
+(Name); Tab and Shift+Tab then move through the pane top to bottom.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def first_focusable(root: QWidget) -> QWidget:
 
 
 def _roots(w: MainWindow) -> dict[str, QWidget]:
-    roots: dict[str, QWidget] = {"canvas": w.view}
+    page = w.welcome.page if w.welcome.visible else None
+    roots: dict[str, QWidget] = {"canvas": page or w.view}  # the welcome page stands in
     for name in PANES[1:]:
         dock = w.docks.get(name)
         widget = dock.widget() if dock is not None else None
@@ -66,7 +67,7 @@ def focus_pane(w: MainWindow, name: str) -> None:
         dock = w.docks[name]
         dock.show()
         dock.raise_()
-    if name == "canvas":
+    if root is w.view:
         target: QWidget = w.view
     elif name == "inspector" and w.inspector.name_edit is not None:
         target = w.inspector.name_edit  # the form's first field (its buttons sit above)

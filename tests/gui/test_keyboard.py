@@ -376,3 +376,27 @@ def test_shortcuts_dialog_and_docs_agree_with_the_actions(qtbot: Any,
              if not dialog.table.isRowHidden(r)]
     assert "Connect To" in shown and "Save As" in shown and "Copy" not in shown
     dialog.close()
+
+
+def test_welcome_page_by_keyboard(qtbot: Any, window: MainWindow) -> None:
+    """F6 reaches the welcome page in the canvas's place; Tab, arrows and Enter open a
+    preset, and the canvas comes back with the focus."""
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.welcome.show()
+    page = window.welcome.page
+    assert page is not None
+    for _ in range(len(PANES) + 1):
+        if current_pane(window) == "canvas":
+            break
+        qtbot.keyClick(QApplication.focusWidget() or window, K.Key_F6)
+    assert page.isAncestorOf(focus())
+    tab_to(qtbot, page.presets)
+    press(qtbot, K.Key_Down)  # the first preset
+    pid = page.presets.currentItem().data(Qt.ItemDataRole.UserRole)
+    press(qtbot, K.Key_Return)
+    assert not window.welcome.visible and window.doc is not None
+    assert len(window.doc.graph.nodes) == len(PRESETS[pid].build().nodes)
+    assert focus() is window.view
