@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from cnnstudio.compiler import build_model, compile_info
@@ -127,6 +127,14 @@ def test_conv_node_of_lenet5(qtbot: Any, window: MainWindow, shots: Path) -> Non
     qtbot.waitUntil(lambda: w.chosen == (1, 0))
     assert w.formula.text().startswith(f"out[{w.cells[1][0].row}, {w.cells[1][0].col}] = ")
 
+    # clicking the output picture moves the worked example there
+    item = pg.maps.items["output"]
+    at = pg.maps.mapFromScene(item.mapToScene(QPointF(12.5, 10.5)))
+    qtbot.mouseClick(pg.maps.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert (pg.region_row.value(), pg.region_col.value()) == (8, 10)
+    assert (w.cells[0][0].row, w.cells[0][0].col) == (8, 10)
+    pg.centre_on_image()
+    w.choose(2, 3)
     pg.resize(1280, 860)
     for _ in range(5):
         QApplication.processEvents()

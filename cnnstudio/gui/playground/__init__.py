@@ -6,7 +6,8 @@ Open in Playground on a Conv or pooling node (canvas context menu, inspector).
   window's one playground, following a node when one is given;
 - ``kernel.KernelEditor``, ``settings.SettingsForm``, ``maps.MapView``,
   ``worked.WorkedExample``: its parts; ``sources``: sample images, image files, presets;
-  ``weights.node_filters``: a node's filters (torch, in a worker).
+  ``weights.node_filters``: a node's filters (torch), loaded by ``loader.FilterLoader`` in a
+  worker.
 
 The arithmetic itself is ``cnnstudio.core.conv_arith``. Importing this package imports no
 torch; the main window imports it only when the playground is first opened.

@@ -8,12 +8,11 @@ kernel's numbers, the settings and the image. Right: the input, kernel and outpu
 example (``worked.WorkedExample``) of an output region chosen with the spin boxes or by
 clicking the output picture. All arithmetic is ``core.conv_arith`` on the GUI thread (images
 are at most ``sources.MAX_SIDE`` pixels a side); a node's filters come from
-``weights.node_filters`` in a worker (torch is imported there).
+``weights.node_filters`` in a worker (``loader.FilterLoader``; torch is imported there).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,12 +38,12 @@ from PySide6.QtWidgets import (
 from cnnstudio.core import conv_arith as ca
 from cnnstudio.core.layers.spec import ShapeProblem
 from cnnstudio.gui.playground.kernel import KernelEditor
+from cnnstudio.gui.playground.loader import FilterLoader
 from cnnstudio.gui.playground.maps import MapView
 from cnnstudio.gui.playground.settings import SettingsForm
 from cnnstudio.gui.playground.sources import IMAGE_FILTER, load_image, sample, sample_names
-from cnnstudio.gui.playground.weights import node_filters
 from cnnstudio.gui.playground.worked import WorkedExample
-from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
+from cnnstudio.gui.training.worker import SHUTDOWN_MS
 
 UNTRAINED, PANEL_RUN, OTHER_RUN = "Untrained (initial weights)", "Run in the Training panel", \
     "Run folder..."
@@ -61,8 +60,9 @@ class Playground(QWidget):
         self.node: tuple[str, str] | None = None  # (name, kind)
         self.filters: dict[str, Any] | None = None
         self.output: np.ndarray | None = None
-        self.job: Job | None = None
-        self._old_jobs: list[Job] = []
+        self.loader = FilterLoader(self)
+        self.loader.loaded.connect(self._on_filters)
+        self.loader.failed.connect(self._on_failed)
         self.image = sample(sample_names()[0])
         self._build()
         self.kernel.changed.connect(self.recompute)
@@ -177,6 +177,7 @@ class Playground(QWidget):
     def set_node(self, project: dict[str, Any], name: str, kind: str,
                  params: dict[str, Any]) -> None:
         """Follow a Conv or pooling node: its settings, and for a Conv its filters."""
+        self.loader.cancel()  # a late result for the node followed before is dropped
         self.project, self.node, self.filters = project, (name, kind), None
         self.settings.set_from_node(kind, params)
         if self.settings.op != "conv":
@@ -202,21 +203,11 @@ class Playground(QWidget):
             if not folder:
                 return
             run = Path(folder)
-        self._cancel_job()
-        project, name = self.project, self.node[0]
-
-        def task(cancel: threading.Event) -> dict[str, Any]:
-            return node_filters(project, name, run, cancel)
-
-        self.job = Job(CallWorker(task, needs_torch=True))
-        self.job.done.connect(self._on_filters)
-        self.job.failed.connect(self._on_failed)
-        self.job.ended.connect(self._on_ended)
-        self.job.start()
+        self.loader.load(self.project, self.node[0], run)
 
     @property
     def loading(self) -> bool:
-        return self.job is not None and self.job.running
+        return self.loader.running
 
     @Slot(object)
     def _on_filters(self, result: dict[str, Any]) -> None:
@@ -239,25 +230,13 @@ class Playground(QWidget):
         self.kernel.set_kernel(self.filters["weight"][f, c],
                                0.0 if bias is None else float(bias[f]))
 
-    @Slot(str, str)
-    def _on_failed(self, kind: str, message: str) -> None:
-        self.show_message(f"Could not load the filters: {message.splitlines()[0]}")
-
-    @Slot()
-    def _on_ended(self) -> None:
-        self._old_jobs = [j for j in self._old_jobs if j.running]
-        if self.job is not None and not self.job.running:
-            self.job = None
-
-    def _cancel_job(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self._old_jobs.append(self.job)
-            self.job = None
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.show_message(f"Could not load the filters: {message}")
 
     def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> bool:
-        jobs = self._old_jobs + ([self.job] if self.job is not None else [])
-        return all([job.shutdown(timeout_ms) for job in jobs])
+        """Stop loading filters; wait at most ``timeout_ms`` (False: timed out)."""
+        return self.loader.shutdown(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
