@@ -156,7 +156,11 @@ class MainWindow(FileOps, QMainWindow):
 
     def delete_selection(self) -> None:
         assert self.doc is not None
-        self.doc.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
+        ids = self.scene.selected_node_ids()
+        after = self.view.keys.survivor(ids)  # the keyboard keeps its place
+        self.doc.remove(ids, self.scene.selected_edges())
+        if after is not None and not self.scene.selectedItems():
+            self.scene.select_nodes([after])
 
     def copy_selection(self) -> None:
         assert self.doc is not None

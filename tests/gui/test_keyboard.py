@@ -400,3 +400,19 @@ def test_welcome_page_by_keyboard(qtbot: Any, window: MainWindow) -> None:
     assert not window.welcome.visible and window.doc is not None
     assert len(window.doc.graph.nodes) == len(PRESETS[pid].build().nodes)
     assert focus() is window.view
+
+
+def test_delete_keeps_the_keyboards_place(qtbot: Any, window: MainWindow) -> None:
+    start(qtbot, window)
+    doc = open_graph(window, chain_graph())
+    g = doc.graph
+    press(qtbot, K.Key_Down, times=3)
+    assert [g.nodes[n].name for n in window.scene.selected_node_ids()] == ["conv2"]
+    press(qtbot, K.Key_Delete)
+    conv1 = g.by_name("conv1").id
+    assert window.scene.selected_node_ids() == [conv1]  # its producer, ready for more keys
+    assert window.scene.focusItem() is window.scene.nodes[conv1]
+    press(qtbot, K.Key_Delete)
+    assert [g.nodes[n].name for n in window.scene.selected_node_ids()] == ["image"]
+    press(qtbot, K.Key_Z, CTRL, times=2)
+    assert len(g.nodes) == 5

@@ -8,6 +8,7 @@ selected node, and connecting / disconnecting through searchable lists.
   row); with nothing selected, any arrow selects the first node;
 - Shift + arrow nudges the selection by one grid step, Alt + arrow by one unit (undoable);
   Ctrl + arrow pans the view; Escape clears the selection;
+- after Delete the producer of the removed node is selected (``survivor``);
 - ``add_after_selection`` (palette Enter, quick-add) puts a new node below the one selected
   node and feeds it from there, so typing kinds builds a chain;
 - ``open_connect`` (Connect To...) lists the nodes with a free input that the selected
@@ -142,6 +143,23 @@ class CanvasKeys:
         self.scene.clear_edge_selection()
         item.setSelected(True)
         self.view.ensureVisible(item, 40, 40)
+
+    def survivor(self, removed: list[str]) -> str | None:
+        """The node to select once ``removed`` are deleted: the nearest producer of one of
+        them that stays, else the nearest consumer, so the keyboard keeps its place."""
+        doc = self.scene.doc
+        if doc is None:
+            return None
+        graph, gone = doc.graph, set(removed)
+        for nid in removed:
+            for edge in graph.inputs_of(nid):
+                if edge is not None and edge.src not in gone:
+                    return edge.src
+        for nid in removed:
+            for edge in graph.outputs_of(nid):
+                if edge.dst not in gone:
+                    return edge.dst
+        return None
 
     def nudge(self, dx: float, dy: float) -> None:
         doc = self.scene.doc
