@@ -165,6 +165,15 @@ def test_palette_search_enter_adds_after_the_selection(qtbot: Any, window: MainW
     added = [n for n in doc.graph.nodes.values() if n.kind == second]
     assert len(added) == 1 and doc.graph.input_edge(added[0].id, 0).src == relu[0].id
     assert doc.undo_stack.count() == 2
+    # Tab into the tree: arrows and Enter there add too
+    tab_to(qtbot, window.palette.tree)
+    press(qtbot, K.Key_Down)
+    third = window.palette.current_kind()
+    assert third and third != second
+    press(qtbot, K.Key_Return)
+    assert doc.undo_stack.count() == 3
+    new = [n for n in doc.graph.nodes.values() if n.kind == third and n.id != added[0].id]
+    assert len(new) == 1 and doc.graph.input_edge(new[0].id, 0).src == added[0].id
 
 
 def test_quick_add_goes_below_the_selected_node(qtbot: Any, window: MainWindow) -> None:
