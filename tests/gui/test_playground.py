@@ -171,6 +171,14 @@ def test_pooling_modes(qtbot: Any, window: MainWindow, operation: str, reference
                 "max": F.max_pool2d(t(pg.image), 2, 2, 1, ceil_mode=True),
                 "min": -F.max_pool2d(-t(pg.image), 2, 2, 1, ceil_mode=True)}[op]
     np.testing.assert_allclose(shown(pg, "output"), expected[0, 0].numpy(), rtol=1e-12)
+    if op == "avg":
+        pg.settings.count_pad.setChecked(False)
+        expected = F.avg_pool2d(t(pg.image), 2, 2, 1, True, count_include_pad=False)
+        np.testing.assert_allclose(shown(pg, "output"), expected[0, 0].numpy(), rtol=1e-12)
+        pg.centre_region(0, 0)
+        corner = pg.worked.cells[0][0]
+        assert corner.divisor == 1 and corner.text() == f"({fmt(pg.image[0, 0])}) / 1 = " \
+            f"{fmt(pg.image[0, 0])}"
 
 
 def test_trained_filters_from_a_run(qtbot: Any, window: MainWindow, tmp_path: Path,
@@ -222,6 +230,10 @@ def test_images_typed_kernels_and_menus(qtbot: Any, window: MainWindow,
     assert not pg.use_file(bad)
     assert "not_an_image.png" in pg.info.text() and "cannot be used" in pg.info.text()
     assert not pg.use_file(tmp_path)  # a folder
+    bomb = tmp_path / "bomb.png"  # more pixels than the image loaders' limit
+    Image.new("1", (10_000, 9_000)).save(bomb)
+    assert not pg.use_file(bomb)
+    assert "bomb.png" in pg.info.text() and "pixels" in pg.info.text()
 
     # the kernel typed as numbers
     pg.use_sample("MNIST digit 3")
