@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from cnnstudio.cli.memory_args import add_memory_args, memory_report
 from cnnstudio.cli.target import add_target_args, open_target
 from cnnstudio.core.keras_view import format_keras
 from cnnstudio.core.shapes import analyse
@@ -21,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--style", choices=("table", "keras"), default="table",
                    help="keras: the table as Keras' model.summary() prints it (channels-last "
                    "shapes with the batch as None, Keras' parameter counts)")
+    add_memory_args(p)
     p.set_defaults(run=run)
 
 
@@ -29,12 +31,15 @@ def run(args: argparse.Namespace) -> int:
     if project is None:
         return 2
     a = analyse(project.graph)
+    memory, lines = memory_report(args, a) if a.ok else ({}, [])
     if args.json:
-        print(json.dumps(summary_dict(a), indent=2))
+        print(json.dumps(summary_dict(a) | ({"memory": memory} if memory else {}), indent=2))
     elif args.style == "keras":
         print(format_keras(a, project.name))
     else:
         print(format_table(a, title=f"{project.name}"))
         for issue in a.issues:
             print(issue.describe(project.graph), file=sys.stderr)
+    if lines and not args.json:
+        print("\n".join(lines))
     return 0 if a.ok else 1

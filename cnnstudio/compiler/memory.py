@@ -8,25 +8,15 @@ checks it before any tensor is allocated, with ``physical_memory()``.
 
 from __future__ import annotations
 
-import os
-
 from cnnstudio.core.graph import Graph
+from cnnstudio.core.memory import UNKNOWN_MEMORY, physical_memory
 from cnnstudio.core.shapes import Analysis, Issue
+
+__all__ = ["UNKNOWN_MEMORY", "physical_memory", "weights_issue"]
 
 BYTES_PER_PARAM = 4  # float32
 #: the share of the machine's memory the weights may take (training needs several times more)
 WEIGHT_SHARE = 0.5
-#: assumed where the operating system does not say (os.sysconf is missing on Windows)
-UNKNOWN_MEMORY = 16 * 1024**3
-
-
-def physical_memory() -> int:
-    """This machine's physical memory in bytes (``UNKNOWN_MEMORY`` where it cannot be read)."""
-    try:
-        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return UNKNOWN_MEMORY
-    return pages * size if pages > 0 and size > 0 else UNKNOWN_MEMORY
 
 
 def count(n: float) -> str:

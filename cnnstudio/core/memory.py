@@ -19,13 +19,15 @@ Activations grow with the batch and the rest does not, so ``max_batch(memory)`` 
 largest batch whose total stays within ``USABLE_SHARE`` of ``memory`` (the rest is left for
 the framework's workspaces, temporary gradients and fragmentation). ``fits_line`` is the one
 sentence the training form and ``cnnstudio summary`` show. Pure Python: the summary, the
-form and the CLI show the same numbers; the GPU's memory is found in
-``cnnstudio.training.device`` (torch).
+form and the CLI show the same numbers; ``physical_memory()`` is this machine's memory (the
+compiler's weight check uses it too) and the GPU's is found in ``cnnstudio.training.device``
+(torch).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,19 @@ USABLE_SHARE = 0.9
 FLOAT32 = 4
 HALF = 2
 INT64 = 8
+#: ``fits_line``'s name for a memory given by the user rather than found on a device
+LIMIT = "the memory limit"
+#: assumed where the operating system does not say (os.sysconf is missing on Windows)
+UNKNOWN_MEMORY = 16 * 1024**3
+
+
+def physical_memory() -> int:
+    """This machine's physical memory in bytes (``UNKNOWN_MEMORY`` where it cannot be read)."""
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return UNKNOWN_MEMORY
+    return pages * size if pages > 0 and size > 0 else UNKNOWN_MEMORY
 
 
 @dataclass(frozen=True)
@@ -80,7 +95,7 @@ class MemoryEstimate:
         room = USABLE_SHARE * memory - self.fixed
         return max(0, int(room // max(1, self.activations_per_sample)))
 
-    def to_dict(self, memory: int | None = None, device: str = "") -> dict[str, Any]:
+    def to_dict(self, memory: int | None = None, where: str = LIMIT) -> dict[str, Any]:
         out: dict[str, Any] = {
             "batch_size": self.batch_size, "precision": self.precision,
             "optimizer": self.optimizer, "parameters_bytes": self.parameters,
@@ -91,7 +106,7 @@ class MemoryEstimate:
             "total_bytes": self.total,
         }
         if memory is not None:
-            out.update(memory_bytes=memory, device=device, fits=self.total <= memory *
+            out.update(memory_bytes=memory, memory_of=where, fits=self.total <= memory *
                        USABLE_SHARE, max_batch_size=self.max_batch(memory))
         return out
 
@@ -257,11 +272,13 @@ def fmt_bytes(n: float) -> str:
 
 
 def fits_line(e: MemoryEstimate, memory: int | None = None, where: str = "") -> str:
-    """``batch 256 needs 3.1 GiB; this GPU has 8 GiB`` (and the largest batch that fits)."""
+    """``batch 256 needs 3.1 GiB; this GPU (...) has 8.0 GiB`` and the largest batch that
+    fits; ``where`` names the memory (``LIMIT``: one the user gave)."""
     text = f"batch {e.batch_size} needs {fmt_bytes(e.total)}"
     if memory is None:
         return text
-    text += f"; {where or 'the limit'} has {fmt_bytes(memory)}"
+    where = where or LIMIT
+    text += f"; {where} {'is' if where == LIMIT else 'has'} {fmt_bytes(memory)}"
     largest = e.max_batch(memory)
     if largest == 0:
         return text + "; not even batch 1 fits"

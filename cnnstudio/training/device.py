@@ -175,3 +175,27 @@ class ThreadTuner:
         self.count += 1
         self.skip = False
         self.last = time.perf_counter()
+
+
+def device_memory(name: str = "auto") -> tuple[str, int]:
+    """(where, bytes): the memory a training run on device ``name`` has: a CUDA GPU's total
+    memory (``this GPU (NVIDIA H200)``), Apple MPS's recommended working set, or this
+    machine's physical memory for the CPU. A missing device raises ValueError (as
+    ``select_device``)."""
+    from cnnstudio.core.memory import physical_memory
+
+    device = select_device(name)
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(
+            device.index if device.index is not None else torch.cuda.current_device())
+        return f"this GPU ({props.name})", int(props.total_memory)
+    if device.type == "mps":
+        return "this GPU (Apple MPS)", int(torch.mps.recommended_max_memory())
+    return "this machine", physical_memory()
+
+
+def precision_on(name: str, precision: str = "auto") -> str:
+    """``fp32``, ``bf16`` or ``fp16``: what training with ``precision`` on device ``name``
+    runs in (``auto`` decided as ``speed_settings`` decides it)."""
+    amp = speed_settings(select_device(name), precision).amp_dtype
+    return {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(amp, "fp32") if amp else "fp32"
