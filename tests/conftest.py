@@ -18,7 +18,8 @@ EXAMPLES = REPO / "resources" / "examples"
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
     parser.addoption("--screenshots", metavar="DIR", default="",
-                     help="where tests/gui/test_journey.py saves its screenshots (e.g. docs)")
+                     help="the docs folder where tests/gui/test_journey.py and test_guide.py "
+                     "save the documentation's screenshots (docs)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -26,12 +26,14 @@ from cnnstudio import desktop
 
 example = resource_path("examples/conv_pool.cnnproj")
 data = resource_path("data/mnist-test")
+guide = resource_path("guide")
 project = project_io.load(example)
 outcome = desktop.install()
 print(json.dumps({
     "package": cnnstudio.__file__,
     "example": example.is_file(),
     "data": sorted(p.name for p in data.iterdir()),
+    "guide": sorted(p.name for p in guide.iterdir()),
     "nodes": len(project.graph.nodes),
     "icons": sorted(str(p.relative_to(desktop.data_home())) for p in outcome.files),
     "notes": outcome.notes,
@@ -83,6 +85,8 @@ def test_wheel_installs_with_its_resources(tmp_path: Path) -> None:
     assert Path(found["package"]).is_relative_to(venv)  # not the editable checkout
     assert found["example"] and found["nodes"] > 0
     assert {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} <= set(found["data"])
+    guide = ROOT / "docs" / "guide"  # Help > Guide: the user guide ships with the package
+    assert found["guide"] == sorted(p.name for p in guide.iterdir())
     assert not found["qt"]
     assert found["icons"] == ["applications/cnnstudio.desktop",
                               "icons/hicolor/scalable/apps/cnnstudio.svg",

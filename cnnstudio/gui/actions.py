@@ -20,6 +20,7 @@ from cnnstudio.gui.focus_cycle import cycle_focus, search_layers
 from cnnstudio.gui.shortcuts_help import show_shortcuts
 
 if TYPE_CHECKING:
+    from cnnstudio.gui.guide import GuideWindow
     from cnnstudio.gui.main_window import MainWindow
 
 Key = QKeySequence.StandardKey
@@ -74,6 +75,8 @@ class Actions:
         w.inspector.playgroundRequested.connect(self.open_playground)
         dark = a("dark", "&Dark Theme", w.set_dark)
         dark.setCheckable(True)
+        a("guide", "&Guide", self.show_guide, "F1")
+        self.guide: GuideWindow | None = None
         a("about", "&About CNN Studio", w.about)
         a("shortcuts", "&Keyboard Shortcuts", lambda: show_shortcuts(w))
         for name in ("delete", "copy", "paste", "duplicate", "select_all", "group", "collapse",
@@ -97,6 +100,12 @@ class Actions:
         w.show_message(f"{verb} {len(changed)} node{'s' * (len(changed) != 1)}" if changed
                        else f"Nothing to {'unfreeze' if trainable else 'freeze'}: select "
                        "nodes with weights (or groups holding them)")
+
+    def show_guide(self) -> None:
+        """Help > Guide (F1): the user guide (docs/guide) in its window, made on first use."""
+        from cnnstudio.gui.guide import show_guide  # not needed to show the main window
+
+        self.guide = show_guide(self.w, self.guide)
 
     def open_playground(self, node_id: str | None = None) -> None:
         """Tools > Convolution Playground... (no node) or Open in Playground on a node."""
@@ -165,5 +174,6 @@ class Actions:
         t = bar.addMenu("&Tools")
         t.addAction(self.all["playground"])
         h = bar.addMenu("&Help")
+        h.addAction(self.all["guide"])
         h.addAction(self.all["shortcuts"])
         h.addAction(self.all["about"])
