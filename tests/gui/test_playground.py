@@ -24,7 +24,7 @@ from cnnstudio.gui.document import Document
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.playground import Playground
 from cnnstudio.gui.playground.sources import MAX_SIDE, PRESETS
-from cnnstudio.gui.playground.window import OTHER_RUN, PANEL_RUN
+from cnnstudio.gui.playground.window import NO_NODE, OTHER_RUN, PANEL_RUN
 from cnnstudio.gui.playground.worked import HIGHLIGHT
 from cnnstudio.training import TrainConfig, train
 from cnnstudio.training.checkpoints import read_tensors
@@ -263,3 +263,13 @@ def test_images_typed_kernels_and_menus(qtbot: Any, window: MainWindow,
     qtbot.waitUntil(lambda: "16 filter(s) over 6 input channel(s)" in pg.node_label.text(),
                     timeout=TIMEOUT_MS)
     assert pg.node == ("c3", "Conv2d") and pg.kernel.kernel().shape == (5, 5)
+    # the Node list: the open design's Conv and pooling nodes
+    choice = pg.node_choice
+    assert [choice.itemText(i) for i in range(choice.count())] == \
+        [NO_NODE, "c1", "s2", "c3", "s4"]
+    choice.setCurrentText("s4")
+    choice.activated.emit(choice.currentIndex())
+    assert pg.node == ("s4", "AvgPool2d") and pg.settings.op == "avg"
+    choice.setCurrentText(NO_NODE)
+    choice.activated.emit(choice.currentIndex())
+    assert pg.node is None and "No node" in pg.node_label.text()

@@ -30,8 +30,9 @@ KINDS = (*CONV_KINDS, *POOL_KINDS)
 
 
 def open_playground(w: MainWindow, node_id: str | None = None) -> Playground | None:
-    """Show (make on first use) ``w``'s playground; with ``node_id``, follow that node.
-    A node of another kind is a status message and returns None."""
+    """Show (make on first use) ``w``'s playground, its Node list filled from the open
+    design; with ``node_id``, follow that node. A node of another kind is a status message
+    and returns None."""
     doc = w.doc
     node = doc.graph.nodes.get(node_id) if doc is not None and node_id else None
     if node_id is not None and (node is None or node.kind not in KINDS):
@@ -45,9 +46,12 @@ def open_playground(w: MainWindow, node_id: str | None = None) -> Playground | N
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(playground.shutdown)
-    if node is not None and doc is not None:
+    if doc is not None:
         project = to_dict(Project(doc.graph, doc.name or "design"))
-        playground.set_node(project, node.name, node.kind, dict(node.params))
+        playground.set_design(project, {n.name: (n.kind, dict(n.params))
+                                        for n in doc.graph.nodes.values() if n.kind in KINDS})
+        if node is not None:
+            playground.choose_node(node.name)
     playground.show()
     playground.raise_()
     playground.activateWindow()

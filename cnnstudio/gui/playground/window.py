@@ -6,9 +6,10 @@ Left: where the kernel comes from (a node's filters: untrained, or trained in a 
 kernel's numbers, the settings and the image. Right: the input, kernel and output pictures
 (``maps.MapView``), the output-size arithmetic (the shape engine's own lines), and the worked
 example (``worked.WorkedExample``) of an output region chosen with the spin boxes or by
-clicking the output picture. All arithmetic is ``core.conv_arith`` on the GUI thread (images
-are at most ``sources.MAX_SIDE`` pixels a side); a node's filters come from
-``weights.node_filters`` in a worker (``loader.FilterLoader``; torch is imported there).
+clicking the output picture. The arithmetic is ``compute`` (``core.conv_arith``), on the GUI
+thread (images are at most ``sources.MAX_SIDE`` pixels a side: tens of milliseconds); a
+node's filters come from ``weights.node_filters`` in a worker (``loader.FilterLoader``;
+torch is imported there). The Node list offers the open design's Conv and pooling nodes.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.core import conv_arith as ca
 from cnnstudio.core.layers.spec import ShapeProblem
+from cnnstudio.gui.playground.compute import output_map, region_cells
 from cnnstudio.gui.playground.kernel import KernelEditor
 from cnnstudio.gui.playground.loader import FilterLoader
 from cnnstudio.gui.playground.maps import MapView
@@ -47,6 +48,7 @@ from cnnstudio.gui.training.worker import SHUTDOWN_MS
 
 UNTRAINED, PANEL_RUN, OTHER_RUN = "Untrained (initial weights)", "Run in the Training panel", \
     "Run folder..."
+NO_NODE = "None (a typed kernel)"
 OP_TEXT = {"conv": "*", "max": "max", "avg": "mean", "min": "min"}
 
 
@@ -57,6 +59,8 @@ class Playground(QWidget):
         self.setWindowTitle("Convolution Playground - CNN Studio")
         self.current_run = current_run
         self.project: dict[str, Any] | None = None  # the design the node belongs to
+        self.design: dict[str, Any] = {}  # the open design, whose nodes the list offers
+        self.design_nodes: dict[str, tuple[str, dict[str, Any]]] = {}  # name -> kind, params
         self.node: tuple[str, str] | None = None  # (name, kind)
         self.filters: dict[str, Any] | None = None
         self.output: np.ndarray | None = None
@@ -65,6 +69,7 @@ class Playground(QWidget):
         self.loader.failed.connect(self._on_failed)
         self.image = sample(sample_names()[0])
         self._build()
+        self.choose_node(NO_NODE)
         self.kernel.changed.connect(self.recompute)
         self.settings.changed.connect(self.recompute)
         self.recompute()
@@ -73,7 +78,12 @@ class Playground(QWidget):
 
     # ------------------------------------------------------------ layout
     def _build(self) -> None:
-        self.node_label = QLabel("No node: type a kernel or pick a preset.", self)
+        self.node_choice = QComboBox(self)
+        self.node_choice.addItem(NO_NODE)
+        self.node_choice.setToolTip("A Conv or pooling node of the open design to follow")
+        self.node_choice.activated.connect(
+            lambda _i: self.choose_node(self.node_choice.currentText()))
+        self.node_label = QLabel(self)
         self.node_label.setWordWrap(True)
         self.source = QComboBox(self)
         self.source.addItems([UNTRAINED, PANEL_RUN, OTHER_RUN])
@@ -81,8 +91,9 @@ class Playground(QWidget):
         self.filter_index, self.channel = QSpinBox(self), QSpinBox(self)
         for spin in (self.filter_index, self.channel):
             spin.valueChanged.connect(self._show_filter)
-        node_box = QGroupBox("Node", self)
+        node_box = QGroupBox("From a node", self)
         nf = QFormLayout(node_box)
+        nf.addRow("Node", self.node_choice)
         nf.addRow(self.node_label)
         nf.addRow("Weights", self.source)
         nf.addRow("Filter", self.filter_index)
@@ -174,11 +185,36 @@ class Playground(QWidget):
         self.centre_on_image()
         return True
 
+    def set_design(self, project: dict[str, Any],
+                   nodes: dict[str, tuple[str, dict[str, Any]]]) -> None:
+        """The open design (project data) and its Conv and pooling nodes, name -> (kind,
+        params), offered in the Node list."""
+        self.design, self.design_nodes = project, nodes
+        current = self.node_choice.currentText()
+        self.node_choice.blockSignals(True)
+        self.node_choice.clear()
+        self.node_choice.addItems([NO_NODE, *nodes])
+        self.node_choice.setCurrentText(current if current in nodes else NO_NODE)
+        self.node_choice.blockSignals(False)
+
+    def choose_node(self, name: str) -> None:
+        """Follow the design's node ``name``; any other name: no node, a typed kernel."""
+        if name in self.design_nodes:
+            kind, params = self.design_nodes[name]
+            self.set_node(self.design, name, kind, params)
+            return
+        self.loader.cancel()
+        self.project, self.node, self.filters = None, None, None
+        self.node_label.setText("No node: type a kernel or pick a preset.")
+
     def set_node(self, project: dict[str, Any], name: str, kind: str,
                  params: dict[str, Any]) -> None:
         """Follow a Conv or pooling node: its settings, and for a Conv its filters."""
         self.loader.cancel()  # a late result for the node followed before is dropped
         self.project, self.node, self.filters = project, (name, kind), None
+        if self.node_choice.findText(name) < 0:
+            self.node_choice.addItem(name)
+        self.node_choice.setCurrentText(name)
         self.settings.set_from_node(kind, params)
         if self.settings.op != "conv":
             self.node_label.setText(f"<b>{name}</b> ({kind}): a pooling window")
@@ -245,18 +281,8 @@ class Playground(QWidget):
     # ------------------------------------------------------------ arithmetic
     def compute(self) -> tuple[np.ndarray, list[str]]:
         """The output map (H_out, W_out) and the output-size arithmetic."""
-        s, k, x = self.settings.values(), self.kernel.kernel(), self.image[None]
-        if s["op"] == "conv":
-            out = ca.correlate(x, k[None, None], np.array([self.kernel.bias_value]),
-                               s["stride"], s["padding"], s["dilation"])
-            _, lines = ca.output_size(self.image.shape, k.shape, s["stride"], s["padding"],
-                                      s["dilation"])
-            return ca.activate(out, s["activation"])[0], lines
-        out = ca.pool(x, s["op"], k.shape, s["stride"], s["padding"], s["ceil_mode"],
-                      s["count_include_pad"])
-        _, lines = ca.output_size(self.image.shape, k.shape, s["stride"], s["padding"],
-                                  ceil_mode=s["ceil_mode"], pool=True)
-        return out[0], lines
+        return output_map(self.image, self.kernel.kernel(), self.kernel.bias_value,
+                          self.settings.values())
 
     @Slot()
     def recompute(self) -> None:
@@ -300,20 +326,13 @@ class Playground(QWidget):
     def show_worked(self) -> None:
         if self.output is None:
             return
-        s, k, x = self.settings.values(), self.kernel.kernel(), self.image[None]
+        s, k = self.settings.values(), self.kernel.kernel()
         h, w = self.output.shape
         n = self.region_size.value()
         r0 = min(self.region_row.value(), max(h - n, 0))
         c0 = min(self.region_col.value(), max(w - n, 0))
         rows, cols = range(r0, min(r0 + n, h)), range(c0, min(c0 + n, w))
-        if s["op"] == "conv":
-            bias = np.array([self.kernel.bias_value])
-            cells = [[ca.conv_cell(x, k[None, None], i, j, bias, s["stride"], s["padding"],
-                                   s["dilation"], s["activation"]) for j in cols] for i in rows]
-        else:
-            cells = [[ca.pool_cell(x, s["op"], i, j, k.shape, s["stride"], s["padding"],
-                                   s["ceil_mode"], s["count_include_pad"]) for j in cols]
-                     for i in rows]
+        cells = region_cells(self.image, k, self.kernel.bias_value, s, rows, cols)
         self.worked.show_cells(cells, k if s["op"] == "conv" else None, OP_TEXT[s["op"]],
                                "")
         crop = (self.worked.input_table.rowCount(), self.worked.input_table.columnCount())

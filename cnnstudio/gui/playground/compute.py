@@ -1,0 +1,45 @@
+"""The playground's arithmetic on one grey image, in the form's terms (no Qt here).
+
+``settings`` is ``SettingsForm.values()``: ``op`` (``conv``, ``max``, ``avg``, ``min``),
+``stride``, ``padding``, ``dilation``, ``activation``, ``ceil_mode``, ``count_include_pad``.
+``kernel`` is (kh, kw): the weights of a convolution, only the window's size for a pool.
+Everything is ``core.conv_arith``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from cnnstudio.core import conv_arith as ca
+
+
+def output_map(image: np.ndarray, kernel: np.ndarray, bias: float,
+               s: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
+    """The output (H_out, W_out) and the shape engine's lines for its size; ``ShapeProblem``
+    when the window does not fit."""
+    x = image[None]
+    if s["op"] == "conv":
+        out = ca.correlate(x, kernel[None, None], np.array([bias]), s["stride"], s["padding"],
+                           s["dilation"])
+        _, lines = ca.output_size(image.shape, kernel.shape, s["stride"], s["padding"],
+                                  s["dilation"])
+        return ca.activate(out, s["activation"])[0], lines
+    out = ca.pool(x, s["op"], kernel.shape, s["stride"], s["padding"], s["ceil_mode"],
+                  s["count_include_pad"])
+    _, lines = ca.output_size(image.shape, kernel.shape, s["stride"], s["padding"],
+                              ceil_mode=s["ceil_mode"], pool=True)
+    return out[0], lines
+
+
+def region_cells(image: np.ndarray, kernel: np.ndarray, bias: float, s: dict[str, Any],
+                 rows: range, cols: range) -> list[list[ca.Cell]]:
+    """The terms of output cells ``rows`` x ``cols``, row by row."""
+    x = image[None]
+    if s["op"] == "conv":
+        b = np.array([bias])
+        return [[ca.conv_cell(x, kernel[None, None], i, j, b, s["stride"], s["padding"],
+                              s["dilation"], s["activation"]) for j in cols] for i in rows]
+    return [[ca.pool_cell(x, s["op"], i, j, kernel.shape, s["stride"], s["padding"],
+                          s["ceil_mode"], s["count_include_pad"]) for j in cols] for i in rows]
