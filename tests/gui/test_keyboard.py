@@ -425,3 +425,24 @@ def test_delete_keeps_the_keyboards_place(qtbot: Any, window: MainWindow) -> Non
     assert [g.nodes[n].name for n in window.scene.selected_node_ids()] == ["image"]
     press(qtbot, K.Key_Z, CTRL, times=2)
     assert len(g.nodes) == 5
+
+
+def test_arrows_step_over_a_collapsed_group_and_pan(qtbot: Any, window: MainWindow) -> None:
+    start(qtbot, window)
+    doc = open_graph(window, residual_graph())
+    doc.set_collapsed(["block"], True)
+    scene = window.scene
+    press(qtbot, K.Key_Down, times=2)  # image, stem
+    press(qtbot, K.Key_Down)
+    assert scene.selected_groups() == ["block"]  # the group stands for its members
+    assert scene.focusItem() is scene.groups["block"]
+    press(qtbot, K.Key_Down)
+    assert [doc.graph.nodes[n].name for n in scene.selected_node_ids()] == ["pool"]
+    press(qtbot, K.Key_Up)
+    assert scene.selected_groups() == ["block"]
+    window.view.resetTransform()
+    window.view.zoom_by(3.0)
+    bar = window.view.horizontalScrollBar()
+    before = bar.value()
+    press(qtbot, K.Key_Right, CTRL)  # pans, the selection stays
+    assert bar.value() > before and scene.selected_groups() == ["block"]
