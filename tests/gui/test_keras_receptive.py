@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QFontMetricsF
 
 from cnnstudio.core.builder import GraphBuilder
 from cnnstudio.core.keras_view import keras_shape
 from cnnstudio.core.layers import fmt_shape
 from cnnstudio.core.receptive import receptive_fields
-from cnnstudio.gui.canvas.node_item import format_count
+from cnnstudio.gui.canvas.node_item import WIDTH, fit_shape_line, font, format_count
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.panels.summary import FIELD, PARAMS
 from tests.gui.conftest import open_graph, residual_graph
@@ -71,6 +72,29 @@ def test_a_collapsed_group_and_a_new_document_follow_the_toggle(window: MainWind
     doc2 = open_graph(window, bn_graph())
     pool = doc2.graph.by_name("pool").id
     assert window.scene.nodes[pool].shape_text == keras_shape(doc2.engine.info(pool).shape)
+
+
+def test_the_longer_keras_shapes_fit_on_the_nodes(window: MainWindow) -> None:
+    b = GraphBuilder()
+    x = b.add("Conv2d", b.input(3, 224, 224), filters=64, kernel=7, stride=2, padding=3)
+    b.add("Conv2d", x, filters=2048, kernel=1)
+    doc = open_graph(window, b.graph)
+
+    def lines() -> list[tuple[str, str, str]]:
+        return [fit_shape_line(f"\u2192 {item.shape_text}", item.count_text, WIDTH - 16)
+                for item in window.scene.nodes.values()]
+
+    def width(text: str, which: str = "small") -> float:
+        return QFontMetricsF(font(which)).horizontalAdvance(text)
+
+    plain = lines()
+    assert plain[1] == ("bold", "\u2192 64x112x112", "9.5k params")  # roomy: as before
+    window.actions["keras_shapes"].trigger()
+    texts = {item.shape_text for item in window.scene.nodes.values()}
+    assert "(None, 112, 112, 2048)" in texts and len(doc.graph.nodes) == 3
+    for which, shape, count in [*plain, *lines()]:
+        assert width(shape, which) + width(count) + 8 <= WIDTH - 16
+        assert "\u2026" not in shape  # shortened counts make room: the shape stays whole
 
 
 def test_keras_shapes_are_remembered(qtbot: Any, tmp_path: Path) -> None:

@@ -231,6 +231,24 @@ class NodeItem(QGraphicsItem):
         return super().itemChange(change, value)
 
 
+def fit_shape_line(shape: str, count: str, width: float) -> tuple[str, str, str]:
+    """The font, shape and count that fit one line of ``width``: the bold shape and the full
+    count; else the small shape; else the count without its " params" (Keras' longer
+    shapes); else the shape without its arrow; else the shape elided."""
+    def w(text: str, which: str = "small") -> float:
+        return QFontMetricsF(font(which)).horizontalAdvance(text)
+
+    number = count.split(" ")[0]
+    bare = shape.removeprefix("\u2192 ")
+    for which, text, shown in (("bold", shape, count), ("small", shape, count),
+                               ("small", shape, number), ("small", bare, number)):
+        if w(text, which) + w(shown) + 8 <= width:
+            return which, text, shown
+    room = width - w(number) - 8
+    return "small", QFontMetricsF(font("small")).elidedText(
+        bare, Qt.TextElideMode.ElideRight, room), number
+
+
 class BoxLike(Protocol):
     """What ``paint_box`` reads from a node or group item."""
 
@@ -297,13 +315,13 @@ def paint_box(item: BoxLike, painter: QPainter, option: QStyleOptionGraphicsItem
     painter.drawText(QRectF(rect.left() + 8, header.bottom() + 3, WIDTH - 16, 16),
                      Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, detail)
     line = QRectF(rect.left() + 8, header.bottom() + 22, WIDTH - 16, 18)
+    which, shape, count = fit_shape_line(f"\u2192 {item.shape_text}", item.count_text,
+                                         line.width())
     painter.setPen(QColor(c.error if item.shape_text == "?" else c.text))
-    painter.setFont(font("bold"))
-    painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                     f"\u2192 {item.shape_text}")
+    painter.setFont(font(which))
+    painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shape)
     painter.setPen(QColor(c.subtext))
     painter.setFont(font("small"))
-    painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                     item.count_text)
+    painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, count)
     for port in ports:
         paint_port(painter, port)

@@ -153,6 +153,8 @@ class SummaryPanel(QWidget):
         if self.doc is None:
             return
         self.model.reload(self.doc)
+        for col in (1, FIELD):  # shapes and fields: as wide as their longest visible text
+            self.table.resizeColumnToContents(col)
         d = self.model.data_dict
         shape = d["input_shape"]
         state = "valid" if d["valid"] else f"{len(d['issues'])} issue(s)"
