@@ -6,7 +6,8 @@ the view only paints visible rows). Each row shows its parameters and how many o
 are trainable (a frozen node's row is tinted and reads "0 (frozen n)"), and its receptive
 field (``core.receptive``); the totals line splits the parameters into trainable and frozen.
 ``set_keras`` writes shapes and counts as Keras does (View > Keras Shapes). Clicking a row
-emits ``nodeClicked(node_id)`` so the canvas can select that node.
+emits ``nodeClicked(node_id)`` so the canvas can select that node. ``show_memory`` shows the
+training form's memory line (``gui/training/memory_line.py``) under the totals.
 """
 
 from __future__ import annotations
@@ -131,6 +132,9 @@ class SummaryPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table)
         layout.addWidget(self.totals)
+        self.memory = QLabel(self)
+        self.memory.setWordWrap(True)
+        layout.addWidget(self.memory)
         self.table.clicked.connect(self._clicked)
 
     def set_document(self, doc: Document) -> None:
@@ -166,6 +170,11 @@ class SummaryPanel(QWidget):
             f"(trainable {trainable:,}, {'non-trainable' if k else 'frozen'} "
             f"{total - trainable:,}) &nbsp; <b>Mult-adds</b> "
             f"{d['total_mult_adds']:,} &nbsp; <b>{state}</b>")
+
+    @Slot(str)
+    def show_memory(self, text: str) -> None:
+        """The memory a training step at the training form's settings needs."""
+        self.memory.setText(f"<b>Training memory</b> {text}")
 
     def set_keras(self, on: bool) -> None:
         """Shapes and parameter counts as Keras writes them (View > Keras Shapes), or not."""

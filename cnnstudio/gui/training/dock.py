@@ -62,6 +62,9 @@ def add_training_dock(w: MainWindow) -> TrainingPanel:
     w.docks["training"] = dock
     w.actions.docks_menu.addAction(dock.toggleViewAction())
     panel.message.connect(w.show_message)
+    line = panel.form.memory_line  # follows the open document; shown in the summary too
+    line.changed.connect(w.summary.show_memory)
+    w.undo_group.activeStackChanged.connect(lambda _stack: line.set_document(w.doc))
     panel.exportRequested.connect(lambda: w.open_export_dialog(prefer_run=True))
 
     def show_panel() -> None:

@@ -7,6 +7,8 @@ readable message naming the field; ``config.validate()`` has the last word. The 
 nothing about the engine; its Download button fetches a built-in dataset in a ``CallWorker``
 (``training.builtin.download_builtin``) and shows the progress or the failure beside it.
 Built-in dataset names come from ``cnnstudio.training.config.BUILTIN_NAMES`` (torch-free).
+Under the batch size, ``memory_line`` (``memory_line.py``) says what a training step at the
+form's settings needs against the chosen device's memory.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ from cnnstudio.gui.training.fields import (
     read_field,
     write_field,
 )
+from cnnstudio.gui.training.memory_line import FOLLOWS, MemoryLine
 from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
 from cnnstudio.training.config import BUILTIN_NAMES, TrainConfig
-from cnnstudio.training.options import GROUPS, TRAIN_OPTIONS
+from cnnstudio.training.options import BY_NAME, GROUPS, TRAIN_OPTIONS
 
 DEFAULT_RUNS = Path.home() / "CNNStudio" / "runs"
 DOWNLOADABLE = ("mnist", "fashion-mnist", "cifar10")
@@ -137,7 +140,19 @@ class TrainForm(QWidget):
                 self.fields[option.name] = field
                 setattr(self, option.name, field)
                 section.rows.addRow(option.label, field)
+                if option.name == "batch_size":  # the memory line under the batch size
+                    self.memory_line = MemoryLine(self.memory_values)
+                    section.rows.addRow("", self.memory_line)
+        for name in FOLLOWS:
+            field = self.fields[name]
+            changed = (field.currentIndexChanged if isinstance(field, QComboBox)
+                       else field.valueChanged)  # spin boxes
+            changed.connect(self.memory_line.schedule)
         lay.addStretch(1)
+
+    def memory_values(self) -> dict[str, Any]:
+        """The values the memory line follows (batch size, precision, optimizer, ...)."""
+        return {name: read_field(BY_NAME[name], self.fields[name]) for name in FOLLOWS}
 
     # ------------------------------------------------------------ choosers
     @Slot()
@@ -211,8 +226,11 @@ class TrainForm(QWidget):
         self.download_progress.setVisible(False)
 
     def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> bool:
-        """Stop a download (window close), bounded; False when it has not stopped in time."""
-        return self.download_job.shutdown(timeout_ms) if self.download_job is not None else True
+        """Stop a download and the memory line's device check (window close), bounded; False
+        when one has not stopped in time."""
+        line = self.memory_line.shutdown(timeout_ms)
+        return (self.download_job.shutdown(timeout_ms) if self.download_job is not None
+                else True) and line
 
     # ------------------------------------------------------------ values
     def read(self) -> tuple[str, str | None, TrainConfig]:

@@ -1,0 +1,129 @@
+"""The training form's memory line: what one training step at the form's settings needs,
+against the memory of the chosen device ("batch 256 needs 3.1 GiB; this GPU (...) has
+8.0 GiB (largest batch that fits: 640)").
+
+``MemoryLine`` (a label under the batch size) recomputes ``cnnstudio.core.memory.estimate``
+of the open document's analysis after a burst of design edits or a change of the batch
+size, precision, optimizer, momentum or device (a zero-delay timer). The device's memory,
+and what precision ``auto`` means on it, come from ``cnnstudio.training.device`` (torch) in a
+``CallWorker``, once per device, started when the line is first shown, so the first window
+never waits for torch; until then the line gives the bytes alone, ``auto`` counted as fp32.
+``changed(str)`` carries the line to the summary dock; its tooltip holds the whole block.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QLabel, QWidget
+
+from cnnstudio.core.memory import estimate, fits_line, memory_lines
+from cnnstudio.gui.document import Document
+from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
+
+#: the form fields the line follows (TrainConfig names)
+FOLLOWS = ("batch_size", "precision", "optimizer", "momentum", "device")
+
+
+def _device_task(device: str) -> Callable[[threading.Event], dict[str, Any]]:
+    def task(cancel: threading.Event) -> dict[str, Any]:
+        from cnnstudio.training.device import device_memory, precision_on
+
+        where, memory = device_memory(device)
+        return {"device": device, "where": where, "memory": memory,
+                "auto": precision_on(device, "auto")}
+    return task
+
+
+class MemoryLine(QLabel):
+    changed = Signal(str)
+
+    def __init__(self, values: Callable[[], dict[str, Any]],
+                 parent: QWidget | None = None) -> None:
+        """``values()``: the form's current values of ``FOLLOWS``."""
+        super().__init__(parent)
+        self.values = values
+        self.setWordWrap(True)
+        self.doc: Document | None = None
+        #: device -> (where, bytes, what auto precision is there), or a reason it is unknown
+        self.devices: dict[str, tuple[str, int, str] | str] = {}
+        self.job: Job | None = None
+        self.detecting = ""
+        self.shown = False
+        self._pending = False
+
+    def set_document(self, doc: Document | None) -> None:
+        if self.doc is not None:
+            self.doc.changed.disconnect(self.schedule)
+        self.doc = doc
+        if doc is not None:
+            doc.changed.connect(self.schedule)
+        self.schedule()
+
+    @Slot()
+    def schedule(self) -> None:
+        if not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self.refresh)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        self.shown = True
+        self.schedule()
+        super().showEvent(event)
+
+    @Slot()
+    def refresh(self) -> None:
+        self._pending = False
+        v = self.values()
+        known = self.devices.get(v["device"])
+        if known is None and self.shown:
+            self.detect(v["device"])
+        device = known if isinstance(known, tuple) else None
+        precision = v["precision"]
+        if precision == "auto":
+            precision = device[2] if device else "fp32"
+        analysis = self.doc.engine.analysis() if self.doc is not None else None
+        if analysis is None or not analysis.ok:
+            text, tip = "Memory: not estimated while the design has problems.", ""
+        else:
+            e = estimate(analysis, v["batch_size"], precision, v["optimizer"], v["momentum"])
+            memory, where = (device[1], device[0]) if device else (None, "")
+            text = fits_line(e, memory, where)
+            if isinstance(known, str):
+                text += f" ({known})"
+            tip = "\n".join(memory_lines(e, memory, where))
+        self.setText(text)
+        self.setToolTip(tip)
+        self.changed.emit(text)
+
+    def detect(self, device: str) -> None:
+        """Find ``device``'s memory in a worker (torch), once; a job at a time."""
+        if self.job is not None:
+            return
+        self.detecting = device
+        job = Job(CallWorker(_device_task(device), needs_torch=True))
+        job.done.connect(self._on_found)
+        job.failed.connect(self._on_failed)
+        job.ended.connect(self._on_ended)
+        self.job = job
+        job.start()
+
+    @Slot(object)
+    def _on_found(self, r: dict[str, Any]) -> None:
+        self.devices[r["device"]] = (r["where"], int(r["memory"]), r["auto"])
+
+    @Slot(str, str)
+    def _on_failed(self, kind: str, message: str) -> None:
+        self.devices[self.detecting] = message
+
+    @Slot()
+    def _on_ended(self) -> None:
+        self.job = None
+        self.schedule()
+
+    def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> bool:
+        return self.job.shutdown(timeout_ms) if self.job is not None else True

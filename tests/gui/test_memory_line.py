@@ -1,0 +1,72 @@
+"""The training form's memory line (gui/training/memory_line.py) and its copy in the summary
+dock: the numbers of cnnstudio.core.memory at the form's settings, against this machine's
+memory (found in a worker), following the settings and the design's edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnstudio.core.memory import estimate, fits_line, physical_memory
+from cnnstudio.core.project_io import Project
+from cnnstudio.gui.document import Document
+from cnnstudio.gui.main_window import MainWindow
+from cnnstudio.gui.training.form import TrainForm
+from cnnstudio.training.device import precision_on
+from tests.gui.conftest import chain_graph
+
+WAIT_MS = 30_000
+
+
+def expected(doc: Document, batch: int, precision: str, optimizer: str = "adam",
+             momentum: float = 0.9) -> str:
+    e = estimate(doc.engine.analysis(), batch, precision, optimizer, momentum)
+    return fits_line(e, physical_memory(), "this machine")
+
+
+def test_form_line_follows_the_settings_and_the_design(qtbot: Any) -> None:
+    form = TrainForm()
+    qtbot.addWidget(form)
+    form.device.set_device("cpu")
+    doc = Document(Project(chain_graph()))
+    line = form.memory_line
+    line.set_document(doc)
+    form.show()
+    auto = precision_on("cpu", "auto")  # bf16 where the processor has it, else fp32
+    qtbot.waitUntil(lambda: line.text() == expected(doc, 128, auto), timeout=WAIT_MS)
+    assert "this machine has" in line.text() and "largest batch that fits" in line.text()
+    assert "optimiser state" in line.toolTip()
+
+    form.batch_size.setValue(256)
+    qtbot.waitUntil(lambda: line.text() == expected(doc, 256, auto), timeout=WAIT_MS)
+    assert line.text().startswith("batch 256 needs")
+
+    form.precision.setCurrentText("fp32")
+    form.optimizer.setCurrentText("sgd")
+    form.momentum.setValue(0.0)
+    qtbot.waitUntil(lambda: line.text() == expected(doc, 256, "fp32", "sgd", 0.0),
+                    timeout=WAIT_MS)
+
+    before = line.text()
+    conv1 = doc.graph.by_name("conv1").id
+    doc.set_param(conv1, "filters", 64)  # a design edit: more activations
+    qtbot.waitUntil(lambda: line.text() == expected(doc, 256, "fp32", "sgd", 0.0),
+                    timeout=WAIT_MS)
+    assert line.text() != before
+
+    doc.set_param(conv1, "kernel", (64, 64))  # larger than the image
+    qtbot.waitUntil(lambda: "not estimated" in line.text(), timeout=WAIT_MS)
+    doc.undo_stack.undo()
+    qtbot.waitUntil(lambda: line.text() == expected(doc, 256, "fp32", "sgd", 0.0),
+                    timeout=WAIT_MS)
+    assert form.shutdown(5_000)
+
+
+def test_summary_dock_shows_the_line(window: MainWindow, qtbot: Any) -> None:
+    window.set_document(Document(Project(chain_graph())))
+    window.show()
+    line = window.training.form.memory_line
+    qtbot.waitUntil(lambda: line.text().startswith("batch 128 needs"), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: line.text() in window.summary.memory.text(), timeout=WAIT_MS)
+    window.training.form.batch_size.setValue(32)
+    qtbot.waitUntil(lambda: "batch 32 needs" in window.summary.memory.text(),
+                    timeout=WAIT_MS)
