@@ -16,7 +16,7 @@ from cnnstudio.core.summary import format_table, summary_dict
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("summary", help="print the layer table (shapes, params, mult-adds)",
                        description="Print a Keras/torchinfo style table: layer name and type, "
-                       "output shape, parameters, mult-adds and totals.")
+                       "output shape, parameters, mult-adds, receptive field and totals.")
     add_target_args(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--style", choices=("table", "keras"), default="table",
@@ -34,10 +34,9 @@ def run(args: argparse.Namespace) -> int:
     memory, lines = memory_report(args, a) if a.ok else ({}, [])
     if args.json:
         print(json.dumps(summary_dict(a) | ({"memory": memory} if memory else {}), indent=2))
-    elif args.style == "keras":
-        print(format_keras(a, project.name))
     else:
-        print(format_table(a, title=f"{project.name}"))
+        print(format_keras(a, project.name) if args.style == "keras"
+              else format_table(a, title=f"{project.name}"))
         for issue in a.issues:
             print(issue.describe(project.graph), file=sys.stderr)
     if lines and not args.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnstudio.core.layers import fmt_shape
-from cnnstudio.core.receptive import receptive_fields
+from cnnstudio.core.receptive import field_text, receptive_fields
 from cnnstudio.core.shapes import Analysis
 
 
@@ -43,19 +43,21 @@ def summary_dict(a: Analysis) -> dict[str, Any]:
 
 
 def format_table(a: Analysis, title: str = "") -> str:
-    """A fixed-width table: Layer (type) | Output Shape | Param # | Mult-Adds, then totals."""
+    """A fixed-width table: Layer (type) | Output Shape | Param # | Mult-Adds | Receptive
+    Field, then totals."""
     d = summary_dict(a)
     rows = [(f"{r['name']} ({r['type']})",
              fmt_shape(tuple(r["output_shape"])) if r["output_shape"] else "?",
-             f"{r['params']:,}", f"{r['mult_adds']:,}") for r in d["layers"]]
-    head = ("Layer (type)", "Output Shape", "Param #", "Mult-Adds")
+             f"{r['params']:,}", f"{r['mult_adds']:,}", field_text(r["receptive_field"]))
+            for r in d["layers"]]
+    head = ("Layer (type)", "Output Shape", "Param #", "Mult-Adds", "Receptive Field")
     widths = [max(len(head[i]), *(len(r[i]) for r in rows)) if rows else len(head[i])
-              for i in range(4)]
-    line = "=" * (sum(widths) + 9)
+              for i in range(5)]
+    line = "=" * (sum(widths) + 12)
 
-    def fmt(r: tuple[str, str, str, str]) -> str:
+    def fmt(r: tuple[str, str, str, str, str]) -> str:
         return (f"{r[0]:<{widths[0]}}   {r[1]:<{widths[1]}}   {r[2]:>{widths[2]}}"
-                f"   {r[3]:>{widths[3]}}")
+                f"   {r[3]:>{widths[3]}}   {r[4]:<{widths[4]}}").rstrip()
 
     out = []
     if title:

@@ -116,3 +116,10 @@ def test_cli_style_keras_prints_the_keras_table(capsys: pytest.CaptureFixture[st
 def test_cli_style_is_checked(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", "lenet5", "--style", "tf"]) == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_cli_style_keras_names_the_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "lenet5", "--input-shape", "1,8,8", "--style", "keras"]) == 1
+    out, err = capsys.readouterr()
+    rows = {r[0]: r for r in body_rows(out)}
+    assert rows["c3 (Conv2D)"][1] == "?" and "c3 (Conv2d)" in err

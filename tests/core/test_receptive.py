@@ -7,15 +7,17 @@ block 435); tests/compiler/test_receptive_torch.py checks them against real grad
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from cnnstudio.cli import main
 from cnnstudio.core.builder import GraphBuilder
 from cnnstudio.core.layers import LAYERS
 from cnnstudio.core.layers.fields import Field
 from cnnstudio.core.presets import build_preset
-from cnnstudio.core.receptive import ReceptiveField, receptive_fields
+from cnnstudio.core.receptive import ReceptiveField, field_text, receptive_fields
 from cnnstudio.core.shapes import analyse
 from cnnstudio.core.summary import summary_dict
 
@@ -147,3 +149,16 @@ def test_the_summary_json_carries_each_field() -> None:
     for layer in summary_dict(a)["layers"]:
         f = fields[layer["id"]]
         assert f is not None and layer["receptive_field"] == f.to_dict()
+
+
+def test_the_cli_table_has_a_receptive_field_column(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "vgg16", "--input-shape", "3,64,64", "--num-classes", "10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split("   ")[-1].strip() == "Receptive Field"
+    assert main(["summary", "vgg16", "--input-shape", "3,64,64", "--num-classes", "10",
+                 "--json"]) == 0
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    rows = lines[4:4 + len(layers)]
+    for row, layer in zip(rows, layers, strict=True):
+        assert row.startswith(f"{layer['name']} ({layer['type']})")
+        assert row.endswith("   " + field_text(layer["receptive_field"]))
