@@ -8,10 +8,10 @@ installed app alike.
 ``GuideWindow`` shows a contents list (the chapters the index ``README.md`` links to, in its
 order) beside a ``QTextBrowser`` that renders one chapter at a time (``setSource`` on the
 ``.md`` file, so relative pictures and links resolve against the chapter's folder). Pictures
-are scaled down to the page's width. Links: another chapter opens in the browser (Back and
-Forward follow), ``layer:KIND`` opens that layer kind's help page (the one the inspector's
-Help button shows), web links go to the system browser, anything else is refused in the
-status line.
+are scaled down, smoothly, to the page's width. Links: another chapter opens in the browser
+(Back and Forward follow), ``layer:KIND`` opens that layer kind's help page (the one the
+inspector's Help button shows), web links go to the system browser, anything else is
+refused in the status line.
 """
 
 from __future__ import annotations
@@ -19,8 +19,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QImageReader, QResizeEvent, QTextCursor
+from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtGui import (
+    QDesktopServices,
+    QImage,
+    QResizeEvent,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+    QTextImageFormat,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -42,6 +50,8 @@ INDEX = "README.md"
 CHAPTER_LINE = re.compile(r"^\s*\d+\.\s+\[([^\]]+)\]\(([\w.-]+\.md)\)", re.MULTILINE)
 WEB_SCHEMES = ("http", "https", "mailto")
 ROLE = Qt.ItemDataRole.UserRole
+#: the image format property holding a picture's own file name once it is shown scaled
+ORIGINAL = QTextFormat.Property.UserProperty
 
 
 def guide_dir() -> Path:
@@ -55,12 +65,19 @@ def chapters(folder: Path | None = None) -> list[tuple[str, str]]:
     return CHAPTER_LINE.findall(text)
 
 
+def picture_name(image: QTextImageFormat) -> str:
+    """The file name a picture of the page was written with (before any scaling)."""
+    original = image.property(ORIGINAL)
+    return original if isinstance(original, str) and original else image.name()
+
+
 class _Browser(QTextBrowser):
     """A text browser that scales pictures to its width whenever it is resized."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setOpenLinks(False)
+        self._pictures: dict[str, QImage] = {}  # decoded once per file
         self.sourceChanged.connect(self.fit_images)  # emitted before source() changes
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -69,8 +86,8 @@ class _Browser(QTextBrowser):
 
     @Slot(QUrl)
     def fit_images(self, base: QUrl) -> None:
-        """Give each picture of the page ``base`` at most the page's width, keeping its
-        proportions."""
+        """Show each picture of the page ``base`` at most as wide as the page, scaled
+        smoothly (a copy kept in the document under ``NAME@WIDTH``), in proportion."""
         doc = self.document()
         room = max(200, self.viewport().width() - 40)
         found = []
@@ -85,19 +102,30 @@ class _Browser(QTextBrowser):
                 it += 1
             block = block.next()
         for position, length, image in found:
-            natural = QImageReader(base.resolved(QUrl(image.name())).toLocalFile()).size()
-            if not natural.isValid():
+            original = picture_name(image)
+            picture = self._picture(base.resolved(QUrl(original)).toLocalFile())
+            if picture.isNull():
                 continue
-            width = min(room, natural.width())
-            size = QSize(width, round(natural.height() * width / natural.width()))
-            if (image.width(), image.height()) == (size.width(), size.height()):
+            width = min(room, picture.width())
+            key = base.resolved(QUrl(f"{original}@{width}")).toString()
+            if image.name() == key:
                 continue
-            image.setWidth(size.width())
-            image.setHeight(size.height())
+            if width < picture.width():
+                picture = picture.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+            doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(key), picture)
+            image.setProperty(ORIGINAL, original)
+            image.setName(key)
+            image.setWidth(picture.width())
+            image.setHeight(picture.height())
             cursor = QTextCursor(doc)
             cursor.setPosition(position)
             cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
             cursor.setCharFormat(image)
+
+    def _picture(self, path: str) -> QImage:
+        if path not in self._pictures:
+            self._pictures[path] = QImage(path)
+        return self._pictures[path]
 
 
 class GuideWindow(QWidget):
@@ -117,6 +145,7 @@ class GuideWindow(QWidget):
             item = QListWidgetItem(f"{number}. {title}")
             item.setData(ROLE, name)
             self.contents.addItem(item)
+        self.contents.setWordWrap(True)
         self.contents.currentItemChanged.connect(self._chosen)
         self.browser = _Browser(self)
         self.browser.setSearchPaths([str(self.folder)])
@@ -139,7 +168,7 @@ class GuideWindow(QWidget):
         split.addWidget(self.contents)
         split.addWidget(self.browser)
         split.setStretchFactor(1, 1)
-        split.setSizes([250, 930])
+        split.setSizes([300, 880])
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
         lay.addWidget(split, 1)

@@ -1,43 +1,33 @@
-"""The user guide (docs/guide, Help > Guide) cannot rot.
+"""The user guide (docs/guide) tells the truth about the app, and its pictures are the app's.
 
 Each chapter's claims are driven through the real app, offscreen: the tour (welcome page, a
 preset on the canvas), LeNet-5 built by hand with the palette and Tab, the shape arithmetic
-and an error that a fix clears, the presets, training with the live curves and results, the
-export dialog, and pretrained weights with the backbone frozen. With
-``--screenshots docs`` the same run saves the guide's pictures (docs/guide/*.png) and the
-README's (docs/screenshot.png):
+the guide quotes and an error that the fix clears, a preset at a new input size, training
+with the live curves and results, the export dialog, and pretrained weights with the
+backbone frozen. With ``--screenshots docs`` the same run saves the guide's pictures
+(docs/guide/*.png) and the README's (docs/screenshot.png):
 
     pytest tests/gui/test_guide.py tests/gui/test_journey.py --screenshots docs
 
-Without the option the pictures go to a temporary folder. Other tests check the guide's text:
-every picture it shows exists (and every picture in its folder is shown), every chapter is in
-the index, links stay inside the guide, ``layer:KIND`` links name real kinds, and every
-``cnnstudio ...`` command it quotes parses. Help > Guide (F1) opens the viewer
-(``cnnstudio.gui.guide``), whose links, pictures and contents list work; the guide is found
-through the package's resources, where the wheel carries it (tests/test_wheel_resources.py).
+Without the option the pictures go to a temporary folder. The guide's text (pictures, links,
+commands, flags) and the Help > Guide viewer: tests/gui/test_guide_text.py.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QImage, QTextDocument
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
-from cnnstudio.cli import COMMANDS, build_parser
-from cnnstudio.core.layers import LAYERS
 from cnnstudio.gui.export_dialog import FORMATS
-from cnnstudio.gui.guide import INDEX, GuideWindow, chapters, guide_dir
 from cnnstudio.gui.main_window import MainWindow
 from tests.gui.test_canvas import drop_kind
+from tests.gui.test_guide_text import FENCE, pages
 
-REPO = Path(__file__).resolve().parents[2]
-GUIDE = REPO / "docs" / "guide"
 TIMEOUT_MS = 180_000
 SIZE = (1100, 700)  # the guide's pictures: small PNGs
 
@@ -83,6 +73,11 @@ def test_tour_welcome_page_and_a_preset_on_the_canvas(qtbot: Any, window: MainWi
     assert page.train_button.text() == "Train LeNet-5 on the bundled digits"
     assert page.presets.count() >= 30 and page.examples.count() >= 1
     assert varied(capture(window, shots / "guide" / "tour-welcome.png"))
+    menus = {a.text(): a.menu() for a in window.menuBar().actions()}
+    assert window.actions["keras_shapes"] in menus["&View"].actions()
+    assert window.actions["playground"] in menus["&Tools"].actions()
+    assert window.actions["shortcuts"] in menus["&Help"].actions()
+    assert window.actions["welcome"] in menus["&File"].actions()
 
     # the README's picture: ResNet-18, one residual block expanded, a strided conv selected
     window.resize(1400, 880)
@@ -206,12 +201,19 @@ def test_lenet5_by_hand_then_a_shape_error_and_its_fix(qtbot: Any, window: MainW
     look_at(window, ids["s2"])
     assert varied(capture(window, shots / "guide" / "lenet5-built.png"))
 
-    # chapter 3: the arithmetic of the selected node, in the inspector and on the canvas
-    explanation = window.inspector.explanation.text()
-    assert "H_out = floor((28 - 5 + 2*2) / 1) + 1 = 28" in explanation
+    # chapter 3: the arithmetic it quotes is the inspector's, for c1, c3 and s2
+    quoted = FENCE.findall(pages()["03-shapes.md"])[:2]
+    for name, block in zip(("c1", "c3"), quoted, strict=True):
+        window.scene.select_nodes([ids[name]])
+        shown_lines = window.inspector.explanation.text().splitlines()
+        assert set(block.splitlines()) <= set(shown_lines), (name, block, shown_lines)
+    window.scene.select_nodes([ids["s2"]])
+    assert "H_out = floor((28 - 2 + 2*0) / 2) + 1 = 14" in window.inspector.explanation.text()
     window.scene.select_nodes([ids["c3"]])
-    assert "H_out = floor((14 - 5 + 2*0) / 1) + 1 = 10" in window.inspector.explanation.text()
-    assert "params = (5*5*6 + 1) * 16 = 2,416" in window.inspector.explanation.text()
+    assert window.inspector.field.text().endswith("Receptive field</b> 14, jump 2, start -2")
+    button = window.inspector.playground_button
+    assert button is not None and button.text() == "Open in Playground"
+    assert window.actions["playground"].text() == "Convolution &Playground..."
     look_at(window, ids["c3"])
     scroll_inspector_down(window)
     assert varied(capture(window, shots / "guide" / "shapes-explained.png"))
@@ -349,156 +351,3 @@ def test_pretrained_weights_fill_the_form_and_freeze_the_backbone(
     window.scene.select_nodes([fc])
     look_at(window, doc.graph.by_name("avgpool").id, 0.6)
     assert varied(capture(window, shots / "guide" / "transfer-frozen.png"))
-
-
-# ------------------------------------------------------------ the guide's text
-LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
-FENCE = re.compile(r"```(?:bash)?\n(.*?)```", re.DOTALL)
-SPAN = re.compile(r"`(cnnstudio(?: [^`]*)?)`")
-#: placeholders the guide writes in commands, and a real value each stands for
-PLACEHOLDERS = {"COMMAND": "train", "KIND": "Conv2d"}
-TORCHRUN_FLAGS = {"--standalone", "--nproc-per-node"}
-
-
-def pages() -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(GUIDE.glob("*.md"))}
-
-
-def test_every_chapter_is_in_the_index_and_every_picture_and_link_resolves() -> None:
-    texts = pages()
-    listed = [name for _, name in chapters(GUIDE)]
-    assert listed == sorted(set(texts) - {INDEX})  # each chapter once, in file order
-    assert len(listed) == 9
-    shown_pictures: set[str] = set()
-    for name, text in texts.items():
-        for bang, label, target in LINK.findall(text):
-            where = f"{name}: {target}"
-            if bang:
-                assert label, f"{where}: a picture needs a description"
-                assert (GUIDE / target).is_file(), f"{where}: no such picture"
-                shown_pictures.add(target)
-            elif target.startswith("layer:"):
-                assert target[6:] in LAYERS, f"{where}: no such layer kind"
-            elif target.startswith(("http://", "https://")):
-                continue
-            else:  # another page of the guide: it must ship with the package
-                page = target.split("#")[0]
-                assert "/" not in page and page in texts, f"{where}: not a page of the guide"
-    assert shown_pictures == {p.name for p in GUIDE.glob("*.png")}  # none stale, none missing
-    for name in listed:  # every chapter points to the next, the last back to the index
-        assert LINK.search(texts[name]) is not None
-
-
-def guide_commands() -> list[tuple[str, list[str]]]:
-    """``(page, argv after "cnnstudio")`` for every command the guide quotes."""
-    found = []
-    for name, text in pages().items():
-        lines: list[str] = []
-        for block in FENCE.findall(text):
-            lines += [line.split(" #")[0].strip() for line in
-                      block.replace("\\\n", " ").splitlines()]
-        lines += SPAN.findall(text)
-        for line in lines:
-            words = shlex.split(line)
-            if words[:1] == ["torchrun"]:
-                assert "-m" in words and words[words.index("-m") + 1] == "cnnstudio", line
-                assert {w for w in words if w.startswith("--")} & TORCHRUN_FLAGS
-                words = words[words.index("-m") + 1:]
-            if words[:1] != ["cnnstudio"]:
-                continue
-            found.append((name, [PLACEHOLDERS.get(w, w) for w in words[1:]]))
-    return found
-
-
-def test_every_cnnstudio_command_in_the_guide_parses(capsys: pytest.CaptureFixture[str]) -> None:
-    from cnnstudio.__main__ import PROJECT_SUFFIXES
-
-    commands = guide_commands()
-    assert len(commands) >= 30
-    assert {"train", "export", "predict", "summary", "validate", "layer"} <= {
-        argv[0] for _, argv in commands if argv}
-    for page, argv in commands:
-        if not argv or Path(argv[0]).suffix in PROJECT_SUFFIXES:
-            continue  # `cnnstudio` alone, or with a project file: opens the app
-        if len(argv) == 1 and argv[0] in COMMANDS:
-            continue  # a command named in a sentence
-        assert not any(w.isupper() and w.isalpha() for w in argv), (page, argv)
-        try:
-            build_parser().parse_args(argv)
-        except SystemExit as exc:  # --help prints and exits 0; a usage error exits 2
-            assert exc.code == 0 and "--help" in argv, (
-                f"{page}: `cnnstudio {' '.join(argv)}` does not parse: "
-                f"{capsys.readouterr().err.strip()}")
-
-
-def test_every_flag_the_guide_names_is_real() -> None:
-    parser = build_parser()
-    flags = {o for a in parser._actions for o in a.option_strings}
-    for action in parser._actions:
-        for sub in getattr(action, "choices", None) or {}:
-            flags |= {o for a in action.choices[sub]._actions for o in a.option_strings}
-    for name, text in pages().items():
-        for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]+", text):
-            assert flag in flags | TORCHRUN_FLAGS, f"{name} names {flag}, which is no option"
-
-
-# ------------------------------------------------------------ Help > Guide
-def test_help_guide_opens_the_chapters_with_their_pictures_and_links(
-        qtbot: Any, window: MainWindow) -> None:
-    from cnnstudio.gui.panels.layer_help import LayerHelpDialog
-
-    assert guide_dir().resolve() == GUIDE.resolve()  # the package finds docs/guide
-    action = window.actions["guide"]
-    assert action.shortcut().toString() == "F1"
-    help_menu = window.menuBar().actions()[-1].menu()
-    assert action in help_menu.actions()
-    window.show()
-    action.trigger()
-    guide = window.actions.guide
-    assert isinstance(guide, GuideWindow) and guide.isVisible()
-    action.trigger()
-    assert window.actions.guide is guide  # one window, brought to the front
-    assert guide.chapter == INDEX
-    titles = [guide.contents.item(i).text() for i in range(guide.contents.count())]
-    assert titles[0] == "Contents" and len(titles) == len(chapters(GUIDE)) + 1
-    assert titles[3] == "3. Reading the shape arithmetic, fixing an error"
-    assert "The CNN Studio guide" in guide.browser.toPlainText()
-
-    guide.contents.setCurrentRow(1)  # 1. A tour of the window
-    assert guide.chapter == "01-tour.md"
-    assert "A tour of the window" in guide.browser.toPlainText()
-    pictures = [(f.name(), f.width()) for f in picture_formats(guide.browser.document())]
-    assert [name for name, _ in pictures] == ["tour-welcome.png", "tour-window.png"]
-    room = guide.browser.viewport().width()
-    assert all(0 < width <= room for _, width in pictures)  # found, and scaled to the page
-    image = guide.browser.loadResource(QTextDocument.ResourceType.ImageResource,
-                                       QUrl("tour-window.png"))
-    assert not QImage.fromData(image).isNull()
-
-    guide.follow(QUrl("02-lenet5-by-hand.md"))  # a link to the next chapter
-    assert guide.chapter == "02-lenet5-by-hand.md"
-    assert guide.contents.currentRow() == 2 and guide.back.isEnabled()
-    guide.follow(QUrl("layer:Conv2d"))  # a layer kind: its help page
-    assert isinstance(guide.layer_help, LayerHelpDialog)
-    assert guide.layer_help.isVisible() and guide.layer_help.kind == "Conv2d"
-    assert "H_out = floor((H - F + 2P) / S) + 1" in guide.layer_help.browser.toPlainText()
-    guide.follow(QUrl("../architecture.md"))  # outside the guide: refused, page kept
-    assert guide.chapter == "02-lenet5-by-hand.md"
-    assert "Not a page of the guide" in guide.status.text()
-    guide.back.click()
-    assert guide.chapter == "01-tour.md" and guide.contents.currentRow() == 1
-    guide.close()
-
-
-def picture_formats(doc: QTextDocument) -> list[Any]:
-    found = []
-    block = doc.begin()
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            fmt = it.fragment().charFormat()
-            if fmt.isImageFormat():
-                found.append(fmt.toImageFormat())
-            it += 1
-        block = block.next()
-    return found
