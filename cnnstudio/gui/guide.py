@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTextBrowser,
@@ -132,8 +133,10 @@ class GuideWindow(QWidget):
     """The guide: contents on the left, the chapter on the right."""
 
     def __init__(self, parent: QWidget | None = None, folder: Path | None = None) -> None:
+        folder = (folder or guide_dir()).resolve()
+        listed = chapters(folder)  # OSError when the guide is missing: no window is made
         super().__init__(parent, Qt.WindowType.Window)
-        self.folder = (folder or guide_dir()).resolve()
+        self.folder = folder
         self.setWindowTitle("CNN Studio Guide")
         self.resize(1180, 820)
         self.layer_help: LayerHelpDialog | None = None
@@ -141,7 +144,7 @@ class GuideWindow(QWidget):
         item = QListWidgetItem("Contents")
         item.setData(ROLE, INDEX)
         self.contents.addItem(item)
-        for number, (title, name) in enumerate(chapters(self.folder), 1):
+        for number, (title, name) in enumerate(listed, 1):
             item = QListWidgetItem(f"{number}. {title}")
             item.setData(ROLE, name)
             self.contents.addItem(item)
@@ -242,10 +245,17 @@ class GuideWindow(QWidget):
                 return
 
 
-def show_guide(owner: QWidget, current: GuideWindow | None) -> GuideWindow:
-    """Show the guide window (``current`` when it exists), in front; returns it."""
-    window = current if current is not None else GuideWindow(owner)
-    window.show()
-    window.raise_()
-    window.activateWindow()
-    return window
+def show_guide(owner: QWidget, current: GuideWindow | None) -> GuideWindow | None:
+    """Show the guide window (``current`` when it exists), in front, and return it; when the
+    guide's files cannot be read, say so in a message box and return None."""
+    if current is None:
+        try:
+            current = GuideWindow(owner)
+        except OSError as exc:
+            QMessageBox.critical(owner, "Guide", f"The guide could not be opened: its index "
+                                 f"{guide_dir() / INDEX} cannot be read ({exc.strerror or exc}).")
+            return None
+    current.show()
+    current.raise_()
+    current.activateWindow()
+    return current

@@ -15,6 +15,7 @@ commands, flags) and the Help > Guide viewer: tests/gui/test_guide_text.py.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,7 @@ def test_training_the_hand_built_lenet5_then_exporting_it(
     assert (tmp_path / "lenet5_by_hand.cnnproj").is_file()
     panel = window.training
     form = panel.form
+    assert list(form.sections) == ["Training", "Optimiser", "Transfer", "Data", "Device"]
     form.dataset.setCurrentText("mnist-sample")  # bundled: 10,000 MNIST digits
     form.runs_folder.setText("runs")
     form.epochs.setValue(3)
@@ -264,6 +266,9 @@ def test_training_the_hand_built_lenet5_then_exporting_it(
             "checkpoints"} <= names
     assert {"best.safetensors", "last.safetensors"} <= {
         p.name for p in (run_dir / "checkpoints").iterdir()}
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["data"]["train"], config["data"]["val"], config["data"]["test"]) == (
+        8000, 1000, 1000)  # no test part: 10 % for testing, 10 % for validation
     plots = panel.plots
     assert plots.series["val_loss"].n == 3 and plots.series["val_accuracy"].n == 3
     assert plots.series["train_loss"].n >= 3 and plots.best_epoch in (1, 2, 3)

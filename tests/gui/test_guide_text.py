@@ -176,3 +176,16 @@ def picture_formats(doc: QTextDocument) -> list[Any]:
             it += 1
         block = block.next()
     return found
+
+
+def test_a_missing_guide_is_a_message_not_a_crash(window: MainWindow, dialogs: Any,
+                                                  tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import cnnstudio.gui.guide as guide_module
+
+    monkeypatch.setattr(guide_module, "guide_dir", lambda: tmp_path / "no-guide")
+    window.actions["guide"].trigger()
+    assert window.actions.guide is None
+    assert len(dialogs.errors) == 1
+    assert str(tmp_path / "no-guide" / INDEX) in dialogs.errors[0]
+    assert not [w for w in window.findChildren(GuideWindow)]
