@@ -59,8 +59,10 @@ def test_every_chapter_is_in_the_index_and_every_picture_and_link_resolves() -> 
                 page = target.split("#")[0]
                 assert "/" not in page and page in texts, f"{where}: not a page of the guide"
     assert shown_pictures == {p.name for p in GUIDE.glob("*.png")}  # none stale, none missing
-    for name in listed:  # every chapter points to the next, the last back to the index
-        assert LINK.search(texts[name]) is not None
+    for number, (title, name) in enumerate(chapters(GUIDE), 1):
+        assert texts[name].startswith(f"# {number}. {title}\n"), name  # as the index says
+        after = listed[number] if number < len(listed) else INDEX
+        assert f"]({after})" in texts[name], f"{name} does not lead on to {after}"
 
 
 def guide_commands() -> list[tuple[str, list[str]]]:
