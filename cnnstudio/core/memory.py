@@ -9,8 +9,8 @@
 - their gradients (float32, one per trainable parameter),
 - the optimiser's state (float32 per trainable parameter: ``OPTIMIZER_STATE``),
 - the activations kept for the backward pass (``cnnstudio.core.saved`` says which tensors each
-  kind keeps; a tensor kept by several nodes counts once; the loss keeps its log-probabilities
-  and the targets). Under autocast, tensors after a convolution or Dense node are 2 bytes a
+  kind keeps; a tensor kept by several nodes counts once; the loss keeps its log-probabilities,
+  the targets and a float32 scalar). Under autocast, tensors after a convolution or Dense node are 2 bytes a
   value, statistics stay float32, indices are int64, and a LayerScale (a float32 parameter
   times its input) gives float32 again, as autocast on the CPU does (on a GPU autocast also
   runs LayerNorm in float32).
@@ -208,9 +208,10 @@ def activation_bytes(a: Analysis, precision: str = "fp32") -> tuple[int, int]:
                 keep(_Tensor((nid, "noise"), channels, size))
         for word in fused_rule(act):
             keep(pre if word == "input" else result)
-    if a.output_id is not None:  # the loss: log-probabilities and the targets
+    if a.output_id is not None:  # the loss: log-probabilities, targets, a float32 scalar
         keep(_Tensor(("loss", "log_probs"), _values(a.infos[a.output_id].shape), FLOAT32))
         keep(_Tensor(("loss", "targets"), 1, INT64))
+        fixed += FLOAT32
     return sum(v * s for v, s in kept.values()), fixed
 
 

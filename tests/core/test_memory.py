@@ -66,14 +66,14 @@ def test_small_network_counted_by_hand() -> None:
     # the loss's log-probabilities and target
     assert per_sample == 784 * 4 + 8 * 26 * 26 * 4 + 8 * 13 * 13 * 8 + 8 * 13 * 13 * 4 + \
         10 * 4 + 8
-    assert fixed == 0
+    assert fixed == 4  # the loss's float32 scalar (its total weight)
     params = a.total("params")  # 80 + 13530
     e = estimate(a, 64, "fp32", "adam")
     assert (e.parameters, e.gradients, e.optimizer_state) == (4 * params, 4 * params,
                                                               8 * params)
     assert e.weight_copies == 0
-    assert e.activations == 64 * per_sample
-    assert e.total == 16 * params + 64 * per_sample
+    assert e.activations == 64 * per_sample + 4
+    assert e.total == 16 * params + 64 * per_sample + 4
     sgd = estimate(a, 64, "fp32", "sgd", momentum=0.0)
     assert sgd.total == e.total - 8 * params
 
@@ -85,7 +85,7 @@ def test_batchnorm_statistics_do_not_grow_with_the_batch() -> None:
                 ("ReLU", {}), ("GlobalAvgPool", {}), ("Dense", {"units": 2}))
     a = analyse(b.graph)
     one, two = estimate(a, 1), estimate(a, 2)
-    assert one.activations_fixed == two.activations_fixed == 2 * 16 * 4
+    assert one.activations_fixed == two.activations_fixed == 2 * 16 * 4 + 4
     assert two.activations - one.activations == one.activations_per_sample
     assert one.parameters == 4 * (a.total("params") + 2 * 16)  # running mean and variance
 
