@@ -5,7 +5,9 @@ grids and sums, pooling modes, a run's trained filters, image files and typed ke
 
 from __future__ import annotations
 
+import gc
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from cnnstudio.compiler import build_model, compile_info
@@ -22,7 +24,7 @@ from cnnstudio.core.conv_arith import correlate, fmt
 from cnnstudio.core.project_io import Project, save
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.main_window import MainWindow
-from cnnstudio.gui.playground import Playground
+from cnnstudio.gui.playground import Playground, loader, open_playground
 from cnnstudio.gui.playground.sources import MAX_SIDE, PRESETS
 from cnnstudio.gui.playground.window import NO_NODE, OTHER_RUN, PANEL_RUN
 from cnnstudio.gui.playground.worked import HIGHLIGHT
@@ -273,3 +275,35 @@ def test_images_typed_kernels_and_menus(qtbot: Any, window: MainWindow,
     choice.setCurrentText(NO_NODE)
     choice.activated.emit(choice.currentIndex())
     assert pg.node is None and "No node" in pg.node_label.text()
+
+
+def test_closing_while_filters_load(qtbot: Any, window: MainWindow,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A load in flight when the playground or the main window goes: no thread destroyed
+    while running (that aborts the process), none left behind."""
+    release = threading.Event()
+    real = loader.node_filters
+
+    def held(*args: Any) -> dict[str, Any]:  # the real load, once the test lets it go
+        release.wait(TIMEOUT_MS / 1000)
+        return real(*args)
+
+    monkeypatch.setattr(loader, "node_filters", held)
+    assert window.open_preset("lenet5")
+    pg = open_playground(window, node_id(window, "c1"))
+    assert pg is not None and pg.loading
+    pg.deleteLater()  # the playground, its loader and their Python objects go
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    del pg
+    gc.collect()
+    assert window.findChild(Playground) is None and len(loader._LIVE) == 1
+    release.set()
+    qtbot.waitUntil(lambda: not loader._LIVE, timeout=TIMEOUT_MS)
+
+    release.clear()
+    window.show()
+    pg = open_playground(window, node_id(window, "c3"))
+    assert pg is not None and pg.loading
+    threading.Timer(0.2, release.set).start()  # while the GUI thread waits in close
+    window.close()  # the main window closing waits for the load (bounded) before it goes
+    assert not pg.loading and not loader._LIVE

@@ -3,10 +3,13 @@
 One load at a time: a new one cancels the one in flight (its result is dropped, its ``Job``
 kept until the thread has ended). ``loaded(result)`` and ``failed(message)`` arrive in the
 GUI thread; ``shutdown`` waits a bounded time for every thread (window or app closing).
+Every ``Job`` is also held by this module until its thread has ended, so a loader destroyed
+with its window never destroys a running thread (which would abort the process).
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,19 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from cnnstudio.gui.playground.weights import node_filters
-from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
+from cnnstudio.gui.training.worker import EXIT_WAIT_MS, SHUTDOWN_MS, CallWorker, Job
+
+_LIVE: set[Job] = set()  # jobs whose thread has not ended yet, whoever started them
+
+
+@atexit.register
+def _wait_live() -> None:
+    """At exit, a last bounded wait for loads still running (a running QThread destroyed at
+    exit aborts the process)."""
+    for job in list(_LIVE):
+        if job.qthread is not None:
+            job.cancel()
+            job.qthread.wait(EXIT_WAIT_MS)
 
 
 class FilterLoader(QObject):
@@ -41,7 +56,10 @@ class FilterLoader(QObject):
         self.job.done.connect(self._on_done)
         self.job.failed.connect(self._on_failed)
         self.job.ended.connect(self._on_ended)
-        self.job.start()
+        job = self.job
+        _LIVE.add(job)
+        job.ended.connect(lambda: _LIVE.discard(job))
+        job.start()
 
     def cancel(self) -> None:
         """Drop the load in flight, if any."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -56,6 +56,8 @@ class Playground(QWidget):
     def __init__(self, current_run: Callable[[], Path | None] = lambda: None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
+        if parent is not None:
+            parent.installEventFilter(self)
         self.setWindowTitle("Convolution Playground - CNN Studio")
         self.current_run = current_run
         self.project: dict[str, Any] | None = None  # the design the node belongs to
@@ -273,6 +275,14 @@ class Playground(QWidget):
     def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> bool:
         """Stop loading filters; wait at most ``timeout_ms`` (False: timed out)."""
         return self.loader.shutdown(timeout_ms)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The main window closing (hidden, not minimised): stop loading before it goes, so
+        that no worker thread outlives the window that owns it."""
+        if watched is self.parent() and event.type() == QEvent.Type.Hide \
+                and not event.spontaneous():
+            self.shutdown()
+        return False
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
