@@ -2,7 +2,8 @@
 
 One load at a time: a new one cancels the one in flight (its result is dropped, its ``Job``
 kept until the thread has ended). ``loaded(result)`` and ``failed(message)`` arrive in the
-GUI thread; ``shutdown`` waits a bounded time for every thread (window or app closing).
+GUI thread; ``shutdown`` waits a bounded time for every thread (the playground, the main
+window or the app closing).
 Every ``Job`` is also held by this module until its thread has ended, so a loader destroyed
 with its window never destroys a running thread (which would abort the process).
 """
@@ -14,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Signal, Slot
 
 from cnnstudio.gui.playground.weights import node_filters
 from cnnstudio.gui.training.worker import EXIT_WAIT_MS, SHUTDOWN_MS, CallWorker, Job
@@ -36,10 +37,22 @@ class FilterLoader(QObject):
     loaded = Signal(object)  # the dict of ``node_filters``
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, watch: QObject | None = None) -> None:
+        """``watch``: the main window; its closing stops the load before it goes."""
         super().__init__(parent)
         self.job: Job | None = None
         self._old_jobs: list[Job] = []
+        self.watched = watch
+        if watch is not None:
+            watch.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The watched window closing (hidden, not minimised): shut down, so that no worker
+        thread outlives the window that owns it."""
+        if watched is self.watched and event.type() == QEvent.Type.Hide \
+                and not event.spontaneous():
+            self.shutdown()
+        return False
 
     @property
     def running(self) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -56,8 +56,6 @@ class Playground(QWidget):
     def __init__(self, current_run: Callable[[], Path | None] = lambda: None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
-        if parent is not None:
-            parent.installEventFilter(self)
         self.setWindowTitle("Convolution Playground - CNN Studio")
         self.current_run = current_run
         self.project: dict[str, Any] | None = None  # the design the node belongs to
@@ -66,7 +64,7 @@ class Playground(QWidget):
         self.node: tuple[str, str] | None = None  # (name, kind)
         self.filters: dict[str, Any] | None = None
         self.output: np.ndarray | None = None
-        self.loader = FilterLoader(self)
+        self.loader = FilterLoader(self, watch=parent)
         self.loader.loaded.connect(self._on_filters)
         self.loader.failed.connect(self._on_failed)
         self.image = sample(sample_names()[0])
@@ -276,24 +274,11 @@ class Playground(QWidget):
         """Stop loading filters; wait at most ``timeout_ms`` (False: timed out)."""
         return self.loader.shutdown(timeout_ms)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """The main window closing (hidden, not minimised): stop loading before it goes, so
-        that no worker thread outlives the window that owns it."""
-        if watched is self.parent() and event.type() == QEvent.Type.Hide \
-                and not event.spontaneous():
-            self.shutdown()
-        return False
-
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
 
     # ------------------------------------------------------------ arithmetic
-    def compute(self) -> tuple[np.ndarray, list[str]]:
-        """The output map (H_out, W_out) and the output-size arithmetic."""
-        return output_map(self.image, self.kernel.kernel(), self.kernel.bias_value,
-                          self.settings.values())
-
     @Slot()
     def recompute(self) -> None:
         kernel = self.kernel.kernel()
@@ -303,7 +288,8 @@ class Playground(QWidget):
         self.maps.show_array("kernel", kernel if op == "conv" else None,
                              "Kernel" if op == "conv" else f"{op} window")
         try:
-            self.output, lines = self.compute()
+            self.output, lines = output_map(self.image, kernel, self.kernel.bias_value,
+                                            self.settings.values())
         except ShapeProblem as exc:
             self.output = None
             self.maps.show_array("output", None)
