@@ -6,13 +6,16 @@ against the memory of the chosen device ("batch 256 needs 3.1 GiB; this GPU (...
 of the open document's analysis after a burst of design edits or a change of the batch
 size, precision, optimizer, momentum or device (a zero-delay timer). The device's memory,
 and what precision ``auto`` means on it, come from ``cnnstudio.training.device`` (torch) in a
-``CallWorker``, once per device, started when the line is first shown, so the first window
-never waits for torch; until then the line gives the bytes alone, ``auto`` counted as fp32.
+``CallWorker``, once per device: at once when torch is already loaded, else once the line has
+shown a valid design for ``DETECT_DELAY_MS`` (the first window never waits for torch, and a
+line nobody looks at never loads it); until then the line gives the bytes alone, ``auto``
+counted as fp32.
 ``changed(str)`` carries the line to the summary dock; its tooltip holds the whole block.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +30,8 @@ from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
 
 #: the form fields the line follows (TrainConfig names)
 FOLLOWS = ("batch_size", "precision", "optimizer", "momentum", "device")
+#: how long the line shows a design before torch is loaded to find the device's memory
+DETECT_DELAY_MS = 3000
 
 
 def _device_task(device: str) -> Callable[[threading.Event], dict[str, Any]]:
@@ -53,7 +58,7 @@ class MemoryLine(QLabel):
         self.devices: dict[str, tuple[str, int, str] | str] = {}
         self.job: Job | None = None
         self.detecting = ""
-        self.shown = False
+        self.waiting = False  # a delayed device check is due
         self._pending = False
 
     def set_document(self, doc: Document | None) -> None:
@@ -68,10 +73,9 @@ class MemoryLine(QLabel):
     def schedule(self) -> None:
         if not self._pending:
             self._pending = True
-            QTimer.singleShot(0, self.refresh)
+            QTimer.singleShot(0, self, self.refresh)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
-        self.shown = True
         self.schedule()
         super().showEvent(event)
 
@@ -80,8 +84,6 @@ class MemoryLine(QLabel):
         self._pending = False
         v = self.values()
         known = self.devices.get(v["device"])
-        if known is None and self.shown:
-            self.detect(v["device"])
         device = known if isinstance(known, tuple) else None
         precision = v["precision"]
         if precision == "auto":
@@ -96,9 +98,26 @@ class MemoryLine(QLabel):
             if isinstance(known, str):
                 text += f" ({known})"
             tip = "\n".join(memory_lines(e, memory, where))
+            if known is None:
+                self.want_device(v["device"])
         self.setText(text)
         self.setToolTip(tip)
         self.changed.emit(text)
+
+    def want_device(self, device: str) -> None:
+        """Find ``device``'s memory now if torch is loaded, else after ``DETECT_DELAY_MS``
+        if the line is still shown then."""
+        if "torch" in sys.modules:
+            self.detect(device)
+        elif self.isVisible() and not self.waiting:
+            self.waiting = True
+            QTimer.singleShot(DETECT_DELAY_MS, self, self._delayed)  # not after deletion
+
+    @Slot()
+    def _delayed(self) -> None:
+        self.waiting = False
+        if self.isVisible():
+            self.detect(self.values()["device"])
 
     def detect(self, device: str) -> None:
         """Find ``device``'s memory in a worker (torch), once; a job at a time."""
