@@ -1,5 +1,5 @@
 """The headless command line: ``cnnstudio summary | validate | presets | train | evaluate |
-export | predict | runs | sweep | diff | report | layer``.
+export | predict | runs | sweep | diff | report | layer | import``.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``;
 ``COMMANDS`` lists them in help order. Commands import torch only when they need it.
@@ -30,6 +30,7 @@ COMMANDS = {
     "diff": "diff",
     "report": "html_report",  # not report.py: it would shadow errors.report here
     "layer": "layer",
+    "import": "import_model",  # not import.py: import is a Python keyword
 }
 
 
