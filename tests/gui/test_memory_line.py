@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from cnnstudio.core.memory import estimate, fits_line, physical_memory
 from cnnstudio.core.project_io import Project
 from cnnstudio.gui.document import Document
@@ -70,3 +72,20 @@ def test_summary_dock_shows_the_line(window: MainWindow, qtbot: Any) -> None:
     window.training.form.batch_size.setValue(32)
     qtbot.waitUntil(lambda: "batch 32 needs" in window.summary.memory.text(),
                     timeout=WAIT_MS)
+
+
+def test_a_missing_device_is_named_on_the_line(qtbot: Any) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    form = TrainForm()
+    qtbot.addWidget(form)
+    form.device.set_device("cuda")
+    doc = Document(Project(chain_graph()))
+    form.memory_line.set_document(doc)
+    form.show()
+    qtbot.waitUntil(lambda: "no CUDA GPU is available" in form.memory_line.text(),
+                    timeout=WAIT_MS)
+    assert form.memory_line.text().startswith("batch 128 needs")
+    assert form.shutdown(5_000)
