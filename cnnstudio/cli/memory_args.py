@@ -34,7 +34,9 @@ def memory_size(text: str) -> int:
 def add_memory_args(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group(
         "training memory", "any of these adds the memory a training step needs (parameters, "
-        "gradients, optimiser state, activations) and the largest batch that fits")
+        "gradients, optimiser state, activations) and the largest batch that fits "
+        "(docs/memory.md); precision auto is decided for the device, and counts as fp32 "
+        "against --memory-limit alone")
     for name in OPTIONS:
         option = BY_NAME[name]
         group.add_argument(option.flag, **train_argument(option), default=None)
