@@ -89,3 +89,52 @@ def test_a_missing_device_is_named_on_the_line(qtbot: Any) -> None:
                     timeout=WAIT_MS)
     assert form.memory_line.text().startswith("batch 128 needs")
     assert form.shutdown(5_000)
+
+
+DELAYED = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from cnnstudio.core.project_io import Project
+from cnnstudio.gui.document import Document
+from cnnstudio.gui.training.form import TrainForm
+from tests.gui.conftest import chain_graph
+
+app = QApplication([])
+form = TrainForm()
+form.device.set_device("cpu")
+form.memory_line.set_document(Document(Project(chain_graph())))
+form.show()
+seen = []
+
+def early():
+    seen.append(("torch" in sys.modules, "has" in form.memory_line.text()))
+
+def poll():
+    if "this machine has" in form.memory_line.text():
+        print(seen, "torch" in sys.modules, "found")
+        form.shutdown(5000)
+        app.quit()
+    else:
+        QTimer.singleShot(100, poll)
+
+QTimer.singleShot(1000, early)
+QTimer.singleShot(1100, poll)
+QTimer.singleShot(50_000, app.quit)
+app.exec()
+"""
+
+
+def test_without_torch_the_device_is_checked_after_the_delay() -> None:
+    """Shown without torch loaded: no torch for DETECT_DELAY_MS, then the device's memory."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("QT_QPA_PLATFORMTHEME", None)
+    out = subprocess.run([sys.executable, "-c", DELAYED], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[2], env=env, timeout=90)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[(False,", "False)]", "True", "found"]
