@@ -41,9 +41,12 @@ def test_size_docks_and_zoom_come_back_in_the_next_window(qtbot: Any, make_windo
     first.set_document(first.doc.open(resource_path("examples/conv_pool.cnnproj")))
     first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.docks["summary"])
     first.docks["history"].hide()
-    first.setGeometry(QRect(20, 30, 760, 560))
+    least = first.minimumSizeHint()  # a size the window can take, other than its default
+    chosen = QRect(20, 30, max(760, least.width() + 20), max(560, least.height() + 20))
+    assert chosen.size() != first.size()
+    first.setGeometry(chosen)
     first.view.zoom_by(0.6 / first.view.zoom)
-    qtbot.waitUntil(lambda: first.geometry() == QRect(20, 30, 760, 560))
+    qtbot.waitUntil(lambda: first.geometry() == chosen)
     assert first.close()
 
     second = make_window()

@@ -24,7 +24,14 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnstudio.core.keras_view import shape_text
 from cnnstudio.core.receptive import field_text
@@ -134,6 +141,8 @@ class SummaryPanel(QWidget):
         layout.addWidget(self.totals)
         self.memory = QLabel(self)
         self.memory.setWordWrap(True)
+        # shown where there is room: it must not raise the window's minimum height
+        self.memory.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         layout.addWidget(self.memory)
         self.table.clicked.connect(self._clicked)
 
