@@ -175,8 +175,9 @@ def _batchnorm(node: onnx.NodeProto, ctx: Context) -> Op:
                                                                                "momentum", 0.9))}
     weights = {"bias": bias, "running_mean": mean, "running_var": var,
                "num_batches_tracked": np.array(0, dtype=np.int64)}
-    exporter_ones = node.input[1] not in ctx.initializers or "." not in node.input[1]
-    if exporter_ones and np.all(scale == 1):  # BatchNorm without a scale (Keras scale=False)
+    stored = node.input[1] in ctx.initializers and node.input[1].endswith(
+        ("weight", "gamma", "scale"))
+    if not stored and np.all(scale == 1):  # an exporter's constant: Keras' scale=False
         params["scale"] = False
     else:
         weights["weight"] = scale

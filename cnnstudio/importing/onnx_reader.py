@@ -86,9 +86,10 @@ def read_onnx(path: str | Path, input_shape: tuple[int, int, int] | None = None
             raise ModelImportError(f"{source}: the input's channels, height or width are not "
                                    "fixed in the file; give the input shape")
         input_shape = (int(dims[0]), int(dims[1]), int(dims[2]))
-    elif dims[0] not in (-1, input_shape[0]):
-        raise ModelImportError(f"{source}: the model takes {dims[0]} channels, not "
-                               f"{input_shape[0]}")
+    elif any(d not in (-1, want) for d, want in zip(dims, input_shape, strict=True)):
+        fixed = "x".join(str(d) if d > 0 else "?" for d in dims)
+        raise ModelImportError(f"{source}: the file fixes its input at {fixed} (C x H x W); "
+                               f"it cannot take {'x'.join(map(str, input_shape))}")
     if len(graph.output) != 1:
         raise ModelImportError(f"{source}: the model has {len(graph.output)} outputs; "
                                "CNN Studio designs have one")
@@ -130,7 +131,8 @@ def read_onnx(path: str | Path, input_shape: tuple[int, int, int] | None = None
     out = graph.output[0].name
     while out in ctx.alias:
         out = ctx.alias[out]
-    return _renamed(ops, ctx), out
+    names = _renamed(ops, ctx)
+    return ops, names[out]
 
 
 def _uses(graph: onnx.GraphProto) -> dict[str, int]:
@@ -153,8 +155,9 @@ def _group(node: onnx.NodeProto) -> str | None:
     return parts[0]
 
 
-def _renamed(ops: list[Op], ctx: onnx_ops.Context) -> list[Op]:
-    """Ops read value names as inputs; give each op its own name and rewire the inputs."""
+def _renamed(ops: list[Op], ctx: onnx_ops.Context) -> dict[str, str]:
+    """Ops read value names as inputs; give each op its own name, rewire the inputs and
+    return value name -> op name."""
     by_value: dict[str, str] = {}
     taken: set[str] = set()
     for op in ops:
@@ -167,6 +170,6 @@ def _renamed(ops: list[Op], ctx: onnx_ops.Context) -> list[Op]:
         by_value[value] = op.name
     for op in ops:
         op.inputs = [by_value[ctx.resolve(i)] for i in op.inputs]
-    return ops
+    return by_value
 
 

@@ -179,7 +179,7 @@ def merge_patterns(ops: list[Op], output: str) -> tuple[list[Op], str]:
         elif op.kind == "Pad":
             nxt = _single(users, op.name)
             value = float(op.params["value"])
-            joinable = nxt is not None and (
+            joinable = nxt is not None and nxt.kind not in INTERNAL and (
                 (value == 0.0 and get_layer(nxt.kind).conv)
                 or (value == float("-inf") and nxt.kind == "MaxPool2d"))
             if joinable and nxt is not None and _pad_into(op, nxt, by_name):
