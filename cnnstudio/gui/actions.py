@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 Key = QKeySequence.StandardKey
 
 
+def _import_dialog(w: MainWindow) -> None:
+    """File > Import... (loaded when first used; torch only in its worker)."""
+    from cnnstudio.gui.import_dialog import open_import_dialog
+
+    open_import_dialog(w)
+
+
 class Actions:
     def __init__(self, w: MainWindow) -> None:
         self.w = w
@@ -36,6 +43,7 @@ class Actions:
         a("save", "&Save", w.save, Key.Save)
         a("save_as", "Save &As...", w.save_as, "Ctrl+Shift+S")
         a("export", "&Export...", w.open_export_dialog, "Ctrl+E")
+        a("import", "&Import...", lambda: _import_dialog(w), "Ctrl+Shift+I")
         a("quit", "&Quit", w.close, "Ctrl+Q")
         self.undo = w.undo_group.createUndoAction(w, "&Undo")
         self.undo.setShortcut(QKeySequence("Ctrl+Z"))
@@ -145,6 +153,7 @@ class Actions:
         for n in ("save", "save_as"):
             f.addAction(self.all[n])
         f.addSeparator()
+        f.addAction(self.all["import"])
         f.addAction(self.all["export"])
         f.addSeparator()
         f.addAction(self.all["quit"])

@@ -1,0 +1,91 @@
+"""File > Import...: an ONNX file imported in a worker and opened; a Python file runs only
+after the user agrees; failures are shown and write nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import onnx
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from cnnstudio.gui.import_dialog import ImportDialog
+from cnnstudio.gui.main_window import MainWindow
+from tests.gui.conftest import Dialogs
+from tests.importing.test_onnx_import import _tiny
+
+TIMEOUT_MS = 120_000
+
+NET = """
+from pathlib import Path
+from torch import nn
+Path(__file__).with_suffix(".ran").write_text("ran")
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+"""
+
+
+def run_import(window: MainWindow, qtbot: Any, source: str, out: Path) -> ImportDialog:
+    window.actions["import"].trigger()
+    dialog = window.import_window  # type: ignore[attr-defined]
+    assert isinstance(dialog, ImportDialog) and dialog.isVisible()
+    dialog.source_box.setEditText(source)
+    dialog.path_edit.setText(str(out))
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=TIMEOUT_MS)
+    return dialog
+
+
+def test_onnx_import_opens_the_design(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    model = tmp_path / "tiny.onnx"
+    onnx.save(_tiny(), str(model))
+    out = tmp_path / "tiny.cnnproj"
+    dialog = run_import(window, qtbot, str(model), out)
+    assert dialog.error is None, dialog.error
+    assert dialog.result is not None and dialog.progress.value() == 100
+    assert out.is_file() and (tmp_path / "tiny.safetensors").is_file()
+    assert window.doc is not None and window.doc.path == out
+    kinds = [n.kind for n in window.doc.graph.nodes.values()]
+    assert kinds == ["Input", "Conv2d"]
+    assert "verified" in dialog.report.toPlainText()
+    dialog.close()
+
+
+def test_python_file_runs_only_when_the_user_agrees(window: MainWindow, qtbot: Any,
+                                                    tmp_path: Path, dialogs: Dialogs) -> None:
+    file = tmp_path / "net.py"
+    file.write_text(NET)
+    out = tmp_path / "net.cnnproj"
+    dialogs.question = QMessageBox.StandardButton.No
+    dialog = run_import(window, qtbot, f"{file}:Net", out)
+    assert "runs it as Python code" in dialogs.asked[-1][1]
+    assert not (tmp_path / "net.ran").exists() and not out.exists()
+    assert dialog.status.text() == "Nothing was run."
+    dialogs.question = QMessageBox.StandardButton.Yes
+    dialog.shape_edit.setText("1,8,8")
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: dialog.job is None and bool(dialog.result or dialog.error),
+                    timeout=TIMEOUT_MS)
+    assert dialog.error is None, dialog.error
+    assert (tmp_path / "net.ran").exists() and out.is_file()
+    assert window.doc is not None and window.doc.graph.by_name("conv").params[
+        "activation"] == "relu"
+    dialog.close()
+
+
+@pytest.mark.parametrize("source", ["model.h5", "torchvision.not_a_model"])
+def test_failures_are_shown_and_write_nothing(window: MainWindow, qtbot: Any, tmp_path: Path,
+                                              source: str) -> None:
+    out = tmp_path / "x.cnnproj"
+    dialog = run_import(window, qtbot, source, out)
+    assert dialog.error and dialog.status.text() == "Import failed; nothing was written."
+    assert not out.exists()
+    dialog.close()
