@@ -1,7 +1,8 @@
 """A PyTorch module -> ``Op`` list, through torch.fx (torch).
 
 The module is traced symbolically in eval mode (``torch.fx.Tracer``: torch.nn's own modules
-are leaves, everything else, torchvision's blocks included, is traced through), then run
+and CNN Studio's (``fx_own``) are leaves, everything else, torchvision's blocks included, is
+traced through), then run
 once on zeros of the input shape (``ShapeProp``) so every value has a shape. Each call of a
 torch.nn module, function or tensor method becomes one ``Op`` named after the fx node (the
 module path with ``.`` -> ``_``: ``layer1_0_conv1``), grouped by the module that made it;
@@ -20,6 +21,7 @@ from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
 from cnnstudio.importing import fx_ops
+from cnnstudio.importing.fx_own import is_own, own_op
 from cnnstudio.importing.ops import ModelImportError, Op, Unsupported, UnsupportedOpsError
 
 
@@ -46,9 +48,16 @@ def _where(node: fx.Node, root: nn.Module) -> str:
     return f"{what}() in {inside}" if inside else f"{what}() ({node.name})"
 
 
+class _Tracer(fx.Tracer):
+    """torch.fx's tracer, with CNN Studio's own modules as leaves too (``fx_own``)."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return is_own(m) or super().is_leaf_module(m, module_qualified_name)
+
+
 def trace(module: nn.Module, source: str) -> fx.GraphModule:
     """The module traced by torch.fx (``ModelImportError`` saying why it cannot be)."""
-    tracer = fx.Tracer()
+    tracer = _Tracer()
     try:
         graph = tracer.trace(module)
     except Exception as exc:  # fx raises many types for untraceable code
@@ -63,7 +72,9 @@ def read_module(module: nn.Module, input_shape: tuple[int, int, int],
                 source: str) -> tuple[list[Op], str]:
     """The ops of ``module`` for inputs of ``input_shape`` (C, H, W), and the output's name."""
     module = module.eval()
-    gm = trace(module, source)
+    # a GraphModule (a model CNN Studio compiled, or one already transformed with fx) is
+    # read as it is: its node names are the design's
+    gm = module if isinstance(module, fx.GraphModule) else trace(module, source)
     device = next((p.device for p in module.parameters()), torch.device("cpu"))
     try:
         with torch.no_grad():
@@ -128,7 +139,7 @@ def _convert(gm: fx.GraphModule, node: fx.Node, params: dict[str, np.ndarray],
         x = node.args[0]
         if not isinstance(x, fx.Node) or len(node.args) != 1 or node.kwargs:
             raise fx_ops.NoKind(type(mod).__name__, "called with several arguments")
-        op = fx_ops.module_op(mod, _shape(x))
+        op = own_op(mod) if is_own(mod) else fx_ops.module_op(mod, _shape(x))
         op.inputs = [x.name]
         return op
     return _function(node, params, tensors)

@@ -8,17 +8,21 @@
    ``(out, in)`` -> ``(out, in, 1, 1)``), a LayerNorm over the last axis is the catalogue's
    channel LayerNorm, a per-channel scale is a LayerScale of shape ``(C, 1, 1)``;
 3. patterns: ``-max_pool(-x)`` is a MinPool2d, ``x * sigmoid(x)`` a SiLU, a zero ``Pad``
-   (or a -inf one before a max pool) joins the next convolution / pool when the padding then
-   is symmetric or Keras ``same``, else stays a ZeroPad2d;
+   (or a -inf one before a max pool, +inf before a min pool) joins the next convolution or
+   pool when the padding then is symmetric or Keras ``same``, else stays a ZeroPad2d;
 4. a global pool that keeps its 1x1 map, followed (through Dropout) by a flatten, becomes a
    global pool without the map;
 5. concatenations that repeat an earlier one's inputs and add more (DenseNet's growing
    ``torch.cat(features)``) are chained onto it: ``cat(a, b, c)`` after ``cat(a, b)`` is
    ``Concat(cat(a, b), c)``;
-6. an activation without settings (ReLU, ReLU6, SiLU, Hardswish, Hardsigmoid, Sigmoid, Tanh,
+6. ``(a + b) + c`` is one Add of three inputs (Multiply likewise), as CNN Studio compiles
+   merges of more than two inputs;
+7. an activation without settings (ReLU, ReLU6, SiLU, Hardswish, Hardsigmoid, Sigmoid, Tanh,
    Softmax) whose input is a layer with a fused ``activation`` that feeds nothing else is
-   fused into it; activations with a setting (LeakyReLU, ELU, GELU) stay nodes;
-7. ops the output does not depend on are dropped.
+   fused into it; activations with a setting (LeakyReLU, ELU, GELU) stay nodes, unless the
+   names show a CNN Studio-compiled fused pair (``conv1_conv2d`` then ``conv1``), which
+   comes back as ``conv1`` with its activation;
+8. ops the output does not depend on are dropped.
 
 Any internal kind left afterwards, or an op a pass cannot carry over, is reported in one
 ``UnsupportedOpsError``.
@@ -44,6 +48,12 @@ from cnnstudio.importing.ops import (
 FUSABLE = {"ReLU": "relu", "ReLU6": "relu6", "SiLU": "silu", "Hardswish": "hardswish",
            "Hardsigmoid": "hardsigmoid", "Sigmoid": "sigmoid", "Tanh": "tanh",
            "Softmax": "softmax"}
+#: activations with a setting, fused only back into a layer CNN Studio compiled with them
+#: (its fused form uses PyTorch's defaults)
+WITH_SETTING: dict[str, tuple[str, dict[str, object]]] = {
+    "GELU": ("gelu", {"approximate": "none"}),
+    "LeakyReLU": ("leaky_relu", {"negative_slope": 0.01}),
+    "ELU": ("elu", {"alpha": 1.0})}
 #: kinds that work unchanged on a channels-last tensor
 _ELEMENTWISE = frozenset({"ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Hardswish",
                           "Hardsigmoid", "Sigmoid", "Tanh", "Dropout", "Add", "Multiply",
@@ -181,7 +191,8 @@ def merge_patterns(ops: list[Op], output: str) -> tuple[list[Op], str]:
             value = float(op.params["value"])
             joinable = nxt is not None and nxt.kind not in INTERNAL and (
                 (value == 0.0 and get_layer(nxt.kind).conv)
-                or (value == float("-inf") and nxt.kind == "MaxPool2d"))
+                or (value == float("-inf") and nxt.kind == "MaxPool2d")
+                or (value == float("inf") and nxt.kind == "MinPool2d"))
             if joinable and nxt is not None and _pad_into(op, nxt, by_name):
                 alias[op.name] = op.inputs[0]
             elif value == 0.0:
@@ -230,17 +241,49 @@ def fuse_activations(ops: list[Op], output: str) -> tuple[list[Op], str]:
     by_name = {op.name: op for op in ops}
     users = consumers(ops)
     alias: dict[str, str] = {}
+    renamed: dict[str, str] = {}
     for op in ops:
-        if op.kind not in FUSABLE or len(op.inputs) != 1:
+        if len(op.inputs) != 1 or op.inputs[0] not in by_name:
             continue
         src = by_name[op.inputs[0]]
+        compiled = src.name == f"{op.name}_{src.kind.lower()}"  # CNN Studio's own naming
+        value = FUSABLE.get(op.kind)
+        if value is None and compiled and op.kind in WITH_SETTING:
+            value, defaults = WITH_SETTING[op.kind]
+            value = value if op.params == defaults else None
         spec = get_layer(src.kind) if src.kind not in INTERNAL else None
-        if (spec is not None and any(p.name == "activation" for p in spec.params)
+        if (value is not None and spec is not None
+                and any(p.name == "activation" for p in spec.params)
                 and src.params.get("activation", "none") == "none"
                 and len(users[src.name]) == 1 and src.name != output):
-            src.params["activation"] = FUSABLE[op.kind]
+            src.params["activation"] = value
             alias[op.name] = src.name
-    return _rewire(ops, alias, output)
+            if compiled:
+                renamed[src.name] = op.name
+    ops, output = _rewire(ops, alias, output)
+    for op in ops:
+        op.name = renamed.get(op.name, op.name)
+        op.inputs = [renamed.get(i, i) for i in op.inputs]
+    return ops, renamed.get(output, output)
+
+
+def merge_chains(ops: list[Op], output: str) -> tuple[list[Op], str]:
+    """``(a + b) + c`` is one Add of three inputs (likewise Multiply), when the inner sum
+    feeds nothing else."""
+    by_name = {op.name: op for op in ops}
+    users = consumers(ops)
+    alias: dict[str, str] = {}
+    for op in ops:
+        if op.kind not in ("Add", "Multiply") or not op.inputs:
+            continue
+        inner = by_name.get(op.inputs[0])
+        if (inner is not None and inner.kind == op.kind and len(users[inner.name]) == 1
+                and inner.name != output):
+            op.inputs = [*inner.inputs, *op.inputs[1:]]
+            op.params["inputs"] = len(op.inputs)
+            alias[inner.name] = inner.name  # dropped: nothing reads it any more
+    kept = [op for op in ops if op.name not in alias]
+    return kept, output
 
 
 def prune(ops: list[Op], output: str) -> list[Op]:
@@ -267,7 +310,8 @@ def simplify(ops: list[Op], output: str, source: str) -> tuple[list[Op], str]:
     bad: list[Unsupported] = []
     ops, output = drop_passthroughs(ops, output)
     ops, output = resolve_layout(ops, output, bad)
-    steps: list[Pass] = [merge_patterns, global_pool_flatten, chain_concats, fuse_activations]
+    steps: list[Pass] = [merge_patterns, global_pool_flatten, chain_concats, merge_chains,
+                         fuse_activations]
     for step in steps:
         ops, output = step(ops, output)
     ops = prune(ops, output)

@@ -1,7 +1,9 @@
 """Node-by-node comparison of two designs, whatever their node names.
 
 Each node gets a signature: its kind, its parameters and its inputs' signatures in port
-order (in any order for Add and Multiply, which commute). Two designs are the same when their
+order (in any order for Add and Multiply, which commute); padding is compared by what it
+does ('same' that is symmetric at the input size is its pixels, none is 'valid'), and an
+Identity node is its input. Two designs are the same when their
 nodes' signatures agree one to one; ``match`` pairs their nodes. The output node's fused
 Softmax is left out when asked (a preset ends in one, torchvision returns logits).
 """
@@ -13,16 +15,39 @@ import json
 from collections import Counter
 
 from cnnstudio.core.graph import Graph
-from cnnstudio.core.shapes import analyse
+from cnnstudio.core.layers.window import same_pads
+from cnnstudio.core.shapes import Analysis, analyse
+
+
+def _resolved(padding: object, node_id: str, graph: Graph, analysis: Analysis) -> object:
+    """Keras 'same' padding that is symmetric at this input size, as its pixels (a compiled
+    model keeps only the pixels)."""
+    if padding != "same":
+        return padding
+    edge = graph.inputs_of(node_id)[0]
+    shape = analysis.infos[edge.src].shape if edge is not None else None
+    p = graph.nodes[node_id].params
+    if not shape or len(shape) != 3:
+        return padding
+    pads = [same_pads(n, k, s, d) for n, k, s, d in zip(
+        shape[1:], p["kernel"], p["stride"], p.get("dilation", (1, 1)), strict=True)]
+    if all(a == b for a, b in pads):
+        return [pads[0][0], pads[1][0]] if pads != [(0, 0), (0, 0)] else "valid"
+    return padding
 
 
 def signatures(graph: Graph, drop_final_softmax: bool = False) -> dict[str, str]:
-    output = analyse(graph).output_id
+    analysis = analyse(graph)
+    output = analysis.output_id
     order, _ = graph.topo_order()
     sig: dict[str, str] = {}
     for nid in order:
         node = graph.nodes[nid]
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in node.params.items()}
+        if node.kind == "AvgPool2d" and params.get("padding") == "same":
+            params["count_include_pad"] = False  # 'same' never counts the padding (Keras)
+        if "padding" in params and "kernel" in params:
+            params["padding"] = _resolved(params["padding"], nid, graph, analysis)
         if params.get("padding") == [0, 0]:
             params["padding"] = "valid"  # the same window arithmetic
         if drop_final_softmax and nid == output and params.get("activation") == "softmax":
@@ -30,9 +55,12 @@ def signatures(graph: Graph, drop_final_softmax: bool = False) -> dict[str, str]
         inputs = [sig[e.src] for e in graph.inputs_of(nid) if e is not None]
         if node.spec.merge in ("add", "multiply"):
             inputs.sort()
+        if node.kind == "Identity":  # passes its input through: the same value
+            sig[nid] = inputs[0]
+            continue
         text = json.dumps([node.kind, sorted(params.items()), inputs])
         sig[nid] = hashlib.sha1(text.encode()).hexdigest()
-    return sig
+    return {n: s for n, s in sig.items() if graph.nodes[n].kind != "Identity"}
 
 
 def describe(graph: Graph, sig: dict[str, str], keys: Counter[str]) -> list[str]:
