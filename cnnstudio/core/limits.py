@@ -28,6 +28,8 @@ MAX_IMAGE_PIXELS = 89_478_485
 MAX_SAFETENSORS_HEADER_BYTES = 100_000_000
 #: A JSON side file (checkpoint info, run settings).
 MAX_JSON_BYTES = 64 * 2**20
+#: An ONNX file to import (protobuf's own limit for one message is 2 GiB).
+MAX_ONNX_BYTES = 2 * 2**30 - 1
 #: gzip cannot compress better than about 1032:1; a header claiming more is corrupt.
 MAX_GZIP_RATIO = 1100
 

@@ -43,9 +43,8 @@ def _group(node: fx.Node) -> str | None:
 def _where(node: fx.Node, root: nn.Module) -> str:
     if node.op == "call_module":
         return f"{node.target} ({type(root.get_submodule(str(node.target))).__name__})"
-    what = getattr(node.target, "__name__", str(node.target))
     inside = _group(node)
-    return f"{what}() in {inside}" if inside else f"{what}() ({node.name})"
+    return f"{node.name} in {inside}" if inside else f"{node.name} in forward()"
 
 
 class _Tracer(fx.Tracer):

@@ -1,6 +1,6 @@
 """An ``.onnx`` file -> ``Op`` list, with onnx and numpy only (no torch; nothing is run).
 
-The file must be a regular file within ``MAX_ONNX_BYTES`` (weights kept inside it, not in
+The file must be a regular file within ``core.limits.MAX_ONNX_BYTES`` (weights inside it, not in
 external data files); it is parsed, checked with ``onnx.checker`` and its shapes inferred
 by onnx. One image input (N, C, H, W) with fixed C, H, W (or the shape given), one output.
 Each node becomes one ``Op`` (``onnx_ops.py`` holds the mapping); a few constant-only nodes
@@ -16,12 +16,11 @@ from pathlib import Path
 import onnx
 from onnx import numpy_helper
 
-from cnnstudio.core.limits import InputLimitError, read_capped
+from cnnstudio.core.limits import MAX_ONNX_BYTES, InputLimitError, read_capped
 from cnnstudio.importing import onnx_ops
 from cnnstudio.importing.ops import ModelImportError, Op, Unsupported, UnsupportedOpsError
 
-#: the largest .onnx file read (protobuf's own limit for one message is 2 GiB)
-MAX_ONNX_BYTES = 2 * 2**30 - 1
+__all__ = ["MAX_ONNX_BYTES", "input_shape_of", "load", "read_onnx"]
 
 
 def load(path: str | Path) -> onnx.ModelProto:
