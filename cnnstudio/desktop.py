@@ -97,9 +97,11 @@ def managed_files(home: Path) -> list[Path]:
 
 
 def exec_line() -> str:
-    """The Exec value: this interpreter running ``-m cnnstudio`` on the opened file, quoted
-    as the Desktop Entry Specification asks (double quotes, backslash escapes, %%)."""
-    words = [sys.executable, "-m", "cnnstudio"]
+    """The Exec value: this interpreter running ``-m cnnstudio`` on the opened file (in a
+    bundle, packaging/README.md, the bundle's own executable), quoted as the Desktop Entry
+    Specification asks (double quotes, backslash escapes, %%)."""
+    frozen = getattr(sys, "frozen", False)  # set by PyInstaller in a bundle
+    words = [sys.executable] if frozen else [sys.executable, "-m", "cnnstudio"]
     quoted = []
     for word in words:
         if any(c in word for c in ' \t\n"\'\\><~|&;$*?#()`='):

@@ -54,6 +54,11 @@ def run_app(argv: list[str]) -> int:
     app.setWindowIcon(app_icon())
     window = MainWindow(settings)
     window.show()
+    preset_to_check = os.environ.get("CNNSTUDIO_SELF_CHECK")  # gui/self_check.py
+    if preset_to_check:
+        from cnnstudio.gui.self_check import run_check
+
+        return run_check(app, window, preset_to_check)
     paths = [a for a in argv if not a.startswith("-")]
     if paths:
         QTimer.singleShot(0, lambda: window.open_file(Path(paths[0]), ask=False))
