@@ -63,6 +63,24 @@ def test_form_line_follows_the_settings_and_the_design(qtbot: Any) -> None:
     assert form.shutdown(5_000)
 
 
+def test_a_design_without_an_output_layer_is_a_line_not_an_error(qtbot: Any) -> None:
+    from cnnstudio.core.builder import GraphBuilder
+
+    b = GraphBuilder()
+    b.input(1, 8, 8)  # a new design: the Input node alone is valid but has no output
+    form = TrainForm()
+    qtbot.addWidget(form)
+    form.device.set_device("cpu")
+    doc = Document(Project(b.graph))
+    assert doc.engine.analysis().ok
+    form.memory_line.set_document(doc)
+    form.show()
+    with qtbot.captureExceptions() as raised:
+        qtbot.waitUntil(lambda: "not estimated" in form.memory_line.text(), timeout=WAIT_MS)
+    assert raised == []
+    assert form.shutdown(5_000)
+
+
 def test_summary_dock_shows_the_line(window: MainWindow, qtbot: Any) -> None:
     window.set_document(Document(Project(chain_graph())))
     window.show()

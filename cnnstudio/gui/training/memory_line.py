@@ -89,10 +89,16 @@ class MemoryLine(QLabel):
         if precision == "auto":
             precision = device[2] if device else "fp32"
         analysis = self.doc.engine.analysis() if self.doc is not None else None
-        if analysis is None or not analysis.ok:
-            text, tip = "Memory: not estimated while the design has problems.", ""
+        e, why = None, "while the design has problems"
+        if analysis is not None and analysis.ok:
+            try:
+                e = estimate(analysis, v["batch_size"], precision, v["optimizer"],
+                             v["momentum"])
+            except ValueError as exc:  # no output layer yet, or a setting out of range
+                why = f"({exc})"
+        if e is None:
+            text, tip = f"Memory: not estimated {why}.", ""
         else:
-            e = estimate(analysis, v["batch_size"], precision, v["optimizer"], v["momentum"])
             memory, where = (device[1], device[0]) if device else (None, "")
             text = fits_line(e, memory, where)
             if isinstance(known, str):
