@@ -2,115 +2,23 @@
 
 ``convert(node, ctx)`` returns the node's ``Op`` (inputs are ONNX value names; the reader
 renames them), ``None`` when the node was merged into the op that made its input (a MatMul's
-bias Add), or raises ``NoKind``. ``Context.fold`` evaluates constant-only nodes with numpy.
-Float attributes are rounded to 6 significant digits (ONNX stores float32: momentum 0.99 is
-0.9900000095...). ``OPS`` lists every operator read; a completeness test holds it against
-the catalogue.
+bias Add), or raises ``NoKind`` (``onnx_context.py`` holds the reader's state and constant
+folding). ``OPS`` lists every operator read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import onnx
 
+from cnnstudio.importing.onnx_context import FOLDABLE, Context, NoKind, attr, rounded
 from cnnstudio.importing.ops import Op
 from cnnstudio.importing.ops import padding as pad_value
 
 PLAIN = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish": "Hardswish",
          "Neg": "Neg", "Identity": "Passthrough", "Dropout": "Passthrough"}
-FOLDABLE = frozenset({"Constant", "Identity", "Cast", "CastLike", "Reshape", "Unsqueeze",
-                      "Squeeze", "Concat", "Expand"})
-
-
-class NoKind(Exception):
-    def __init__(self, op: str, why: str = "") -> None:
-        super().__init__(op)
-        self.op = op
-        self.why = why
-
-
-@dataclass
-class Context:
-    consts: dict[str, np.ndarray]
-    shapes: dict[str, tuple[int, ...]]
-    uses: dict[str, int]
-    initializers: set[str]
-    made: dict[str, Op] = field(default_factory=dict)
-    alias: dict[str, str] = field(default_factory=dict)
-
-    def resolve(self, name: str) -> str:
-        while name in self.alias:
-            name = self.alias[name]
-        return name
-
-    def const(self, node: onnx.NodeProto, i: int, what: str = "weights") -> np.ndarray:
-        if i >= len(node.input) or node.input[i] not in self.consts:
-            raise NoKind(node.op_type, f"its {what} are computed while running, not stored")
-        return self.consts[node.input[i]]
-
-    def optional(self, node: onnx.NodeProto, i: int) -> np.ndarray | None:
-        if i >= len(node.input) or not node.input[i]:
-            return None
-        return self.const(node, i)
-
-    def fold(self, node: onnx.NodeProto) -> bool:
-        """Evaluate a constant-only node; True when done."""
-        if node.op_type not in FOLDABLE:
-            return False
-        ins = [i for i in node.input if i]
-        if not all(i in self.consts for i in ins):
-            return False
-        self.consts[node.output[0]] = _evaluate(node, [self.consts[i] for i in ins])
-        return True
-
-
-def attr(node: onnx.NodeProto, name: str, default: Any) -> Any:
-    for a in node.attribute:
-        if a.name == name:
-            value = onnx.helper.get_attribute_value(a)
-            return value.decode() if isinstance(value, bytes) else value
-    return default
-
-
-def _f(v: float) -> float:
-    return float(f"{float(v):.6g}")
-
-
-def _evaluate(node: onnx.NodeProto, xs: list[np.ndarray]) -> np.ndarray:
-    t = node.op_type
-    if t == "Constant":
-        for a in node.attribute:
-            if a.name == "value":
-                return onnx.numpy_helper.to_array(a.t)
-            if a.name in ("value_float", "value_int"):
-                return np.array(onnx.helper.get_attribute_value(a))
-            if a.name in ("value_floats", "value_ints"):
-                return np.array(onnx.helper.get_attribute_value(a))
-        raise NoKind("Constant", "without a value")
-    if t == "Identity":
-        return xs[0]
-    if t == "Cast":
-        to = onnx.helper.tensor_dtype_to_np_dtype(attr(node, "to", 1))
-        return xs[0].astype(to)
-    if t == "CastLike":
-        return xs[0].astype(xs[1].dtype)
-    if t == "Reshape":
-        shape = [d if d != 0 else xs[0].shape[i] for i, d in enumerate(xs[1].tolist())]
-        return xs[0].reshape(shape)
-    if t in ("Unsqueeze", "Squeeze"):
-        axes = xs[1].tolist() if len(xs) > 1 else attr(node, "axes", None)
-        if t == "Squeeze":
-            return np.squeeze(xs[0], axis=tuple(axes) if axes is not None else None)
-        out = xs[0]
-        for a in sorted(axes):
-            out = np.expand_dims(out, a)
-        return out
-    if t == "Concat":
-        return np.concatenate(xs, axis=attr(node, "axis", 0))
-    return np.broadcast_to(xs[0], np.broadcast_shapes(xs[0].shape, tuple(xs[1].tolist())))
 
 
 def _pair(v: list[int]) -> tuple[int, int]:
@@ -171,7 +79,7 @@ def _batchnorm(node: onnx.NodeProto, ctx: Context) -> Op:
         raise NoKind("BatchNormalization", "in training mode")
     scale, bias = ctx.const(node, 1), ctx.const(node, 2)
     mean, var = ctx.const(node, 3), ctx.const(node, 4)
-    params = {"eps": _f(attr(node, "epsilon", 1e-5)), "momentum": _f(1 - attr(node,
+    params = {"eps": rounded(attr(node, "epsilon", 1e-5)), "momentum": rounded(1 - attr(node,
                                                                                "momentum", 0.9))}
     weights = {"bias": bias, "running_mean": mean, "running_var": var,
                "num_batches_tracked": np.array(0, dtype=np.int64)}
@@ -245,8 +153,8 @@ def _dense(node: onnx.NodeProto, ctx: Context, weight: np.ndarray,
 
 
 def _gemm(node: onnx.NodeProto, ctx: Context) -> Op:
-    if attr(node, "transA", 0) or _f(attr(node, "alpha", 1.0)) != 1 or \
-            _f(attr(node, "beta", 1.0)) != 1:
+    if attr(node, "transA", 0) or rounded(attr(node, "alpha", 1.0)) != 1 or \
+            rounded(attr(node, "beta", 1.0)) != 1:
         raise NoKind("Gemm", "only x @ W^T + b")
     b = ctx.const(node, 1)
     weight = b if attr(node, "transB", 0) else b.T
@@ -379,13 +287,14 @@ def _activation_or_norm(node: onnx.NodeProto, ctx: Context, x: str, rank: int) -
     t = node.op_type
     out = node.output[0]
     if t == "LeakyRelu":
-        return Op(out, "LeakyReLU", [x], {"negative_slope": _f(attr(node, "alpha", 0.01))})
+        return Op(out, "LeakyReLU", [x], {"negative_slope": rounded(attr(node, "alpha", 0.01))})
     if t == "Elu":
-        return Op(out, "ELU", [x], {"alpha": _f(attr(node, "alpha", 1.0))})
+        return Op(out, "ELU", [x], {"alpha": rounded(attr(node, "alpha", 1.0))})
     if t == "Gelu":
         return Op(out, "GELU", [x], {"approximate": attr(node, "approximate", "none")})
     if t == "HardSigmoid":
-        if (_f(attr(node, "alpha", 0.2)), _f(attr(node, "beta", 0.5))) != (_f(1 / 6), 0.5):
+        alpha, beta = rounded(attr(node, "alpha", 0.2)), rounded(attr(node, "beta", 0.5))
+        if (alpha, beta) != (rounded(1 / 6), 0.5):
             raise NoKind("HardSigmoid", "only alpha 1/6, beta 0.5 (PyTorch's)")
         return Op(out, "Hardsigmoid", [x])
     if t == "Softmax":
@@ -396,14 +305,14 @@ def _activation_or_norm(node: onnx.NodeProto, ctx: Context, x: str, rank: int) -
     if t == "LayerNormalization":
         if attr(node, "axis", -1) not in (-1, rank - 1):
             raise NoKind("LayerNormalization", "only over the last axis")
-        op = Op(out, "LayerNorm", [x], {"eps": _f(attr(node, "epsilon", 1e-5))},
+        op = Op(out, "LayerNorm", [x], {"eps": rounded(attr(node, "epsilon", 1e-5))},
                 {"weight": ctx.const(node, 1), "bias": ctx.const(node, 2)},
                 extra={"axis": "last"})
         return _consistent(op, node, ctx, node.input[1:3])
     if t == "LRN":
         return Op(out, "LocalResponseNorm", [x], {
-            "size": int(attr(node, "size", 5)), "alpha": _f(attr(node, "alpha", 1e-4)),
-            "beta": _f(attr(node, "beta", 0.75)), "k": _f(attr(node, "bias", 1.0))})
+            "size": int(attr(node, "size", 5)), "alpha": rounded(attr(node, "alpha", 1e-4)),
+            "beta": rounded(attr(node, "beta", 0.75)), "k": rounded(attr(node, "bias", 1.0))})
     raise NoKind(t)
 
 

@@ -18,6 +18,7 @@ from onnx import numpy_helper
 
 from cnnstudio.core.limits import MAX_ONNX_BYTES, InputLimitError, read_capped
 from cnnstudio.importing import onnx_ops
+from cnnstudio.importing.onnx_context import Context, NoKind
 from cnnstudio.importing.ops import ModelImportError, Op, Unsupported, UnsupportedOpsError
 
 __all__ = ["MAX_ONNX_BYTES", "input_shape_of", "load", "read_onnx"]
@@ -93,7 +94,7 @@ def read_onnx(path: str | Path, input_shape: tuple[int, int, int] | None = None
         raise ModelImportError(f"{source}: the model has {len(graph.output)} outputs; "
                                "CNN Studio designs have one")
     c, h, w = input_shape
-    ctx = onnx_ops.Context(
+    ctx = Context(
         consts={t.name: numpy_helper.to_array(t) for t in graph.initializer},
         shapes=_shapes(graph), uses=_uses(graph),
         initializers={t.name for t in graph.initializer})
@@ -108,7 +109,7 @@ def read_onnx(path: str | Path, input_shape: tuple[int, int, int] | None = None
             if ctx.fold(node):
                 continue
             op = onnx_ops.convert(node, ctx)
-        except onnx_ops.NoKind as exc:
+        except NoKind as exc:
             bad.append(Unsupported(exc.op, where, exc.why))
             continue
         if op is None:  # merged into the op that made its input
@@ -154,7 +155,7 @@ def _group(node: onnx.NodeProto) -> str | None:
     return parts[0]
 
 
-def _renamed(ops: list[Op], ctx: onnx_ops.Context) -> dict[str, str]:
+def _renamed(ops: list[Op], ctx: Context) -> dict[str, str]:
     """Ops read value names as inputs; give each op its own name, rewire the inputs and
     return value name -> op name."""
     by_value: dict[str, str] = {}

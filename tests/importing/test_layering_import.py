@@ -8,6 +8,7 @@ import textwrap
 
 TORCH_FREE = ["cnnstudio.importing", "cnnstudio.importing.ops", "cnnstudio.importing.passes",
               "cnnstudio.importing.builder", "cnnstudio.importing.onnx_ops",
+              "cnnstudio.importing.onnx_context",
               "cnnstudio.importing.onnx_reader", "cnnstudio.importing.sources"]
 
 
