@@ -4,7 +4,8 @@ editable design.
 The import runs in a worker (``CallWorker`` in a ``Job``) through
 ``cnnstudio.importing.importer`` (the same calls as ``cnnstudio import``): read, build,
 verify against the source, then write the project and its weights (safetensors) and open
-the project in the window. A Python file is run as Python code: the dialog asks first and
+the project in the window (a large one with its groups collapsed and laid out compactly, as
+presets open). A Python file is run as Python code: the dialog asks first and
 runs nothing unless the user says yes. torch is imported in the worker, never here.
 """
 
@@ -35,7 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core.graph import Graph
 from cnnstudio.core.presets.origin import TORCHVISION_PRESETS
+from cnnstudio.gui.canvas.start_view import show_top
+from cnnstudio.gui.document import COLLAPSE_ABOVE
+from cnnstudio.gui.layout import collapsed_layout
 from cnnstudio.gui.training.worker import CallWorker, Job
 
 if TYPE_CHECKING:
@@ -63,6 +68,17 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def arrange(graph: Graph) -> dict[str, Any]:
+    """As a preset opens: a large design with its groups collapsed and laid out compactly
+    (the metadata that keeps them collapsed when the project is opened)."""
+    groups = sorted({n.group for n in graph.nodes.values() if n.group})
+    if len(graph.nodes) <= COLLAPSE_ABOVE or not groups:
+        return {}
+    for nid, xy in collapsed_layout(graph, set(groups)).items():
+        graph.move(nid, xy)
+    return {"collapsed_groups": groups}
+
+
 def import_call(source: str, shape: tuple[int, int, int] | None, out: Path, overwrite: bool,
                 emit: Callable[[dict[str, Any]], None]
                 ) -> Callable[[threading.Event], dict[str, Any]]:
@@ -74,7 +90,8 @@ def import_call(source: str, shape: tuple[int, int, int] | None, out: Path, over
             emit({"fraction": fraction, "text": text})
 
         result = import_model(source, shape, progress=progress)
-        project, weights = save_import(result, out, overwrite=overwrite)
+        project, weights = save_import(result, out, overwrite=overwrite,
+                                       metadata=arrange(result.imported.graph))
         return {"lines": result.lines(), "project": str(project), "weights": str(weights)}
     return work
 
@@ -227,8 +244,15 @@ class ImportDialog(QDialog):
         self.report.setPlainText("\n".join([
             *result["lines"], f"project: {result['project']}", f"weights: {result['weights']}",
             "Train > Load Pretrained Weights... starts a run from these weights."]))
-        opened = self.window_ is not None and self.window_.open_file(result["project"])
+        opened = self._open(Path(result["project"]))
         self.status.setText("Imported and verified" + (", and opened." if opened else "."))
+
+    def _open(self, path: Path) -> bool:
+        window = self.window_
+        if window is None or not window.open_file(path):
+            return False
+        show_top(window.view)  # readable, from the Input down; F fits it all
+        return True
 
     @Slot(str, str)
     def _on_failed(self, kind: str, message: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -174,9 +175,10 @@ def verify(source: Source, module: nn.Module | None, model: nn.Module,
 
 
 def save_import(result: ImportResult, project_path: str | Path,
-                weights_path: str | Path | None = None, *, overwrite: bool = False
-                ) -> tuple[Path, Path]:
-    """Write the project and its weights (default: beside it, ``.safetensors``)."""
+                weights_path: str | Path | None = None, *, overwrite: bool = False,
+                metadata: dict[str, Any] | None = None) -> tuple[Path, Path]:
+    """Write the project and its weights (default: beside it, ``.safetensors``);
+    ``metadata`` is added to the project's (the app's collapsed groups)."""
     project_path = Path(project_path)
     weights = Path(weights_path) if weights_path is not None \
         else project_path.with_suffix(".safetensors")
@@ -188,7 +190,8 @@ def save_import(result: ImportResult, project_path: str | Path,
     label = result.source.label
     project = Project(result.imported.graph, name=Path(project_path).stem,
                       description=f"Imported from {label}",
-                      metadata={"imported_from": label, "weights": weights.name})
+                      metadata={"imported_from": label, "weights": weights.name,
+                                **(metadata or {})})
     weights.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(weights, save(state_tensors(result.model),
                                      metadata=weights_metadata(result.model)))

@@ -89,3 +89,23 @@ def test_failures_are_shown_and_write_nothing(window: MainWindow, qtbot: Any, tm
     assert dialog.error and dialog.status.text() == "Import failed; nothing was written."
     assert not out.exists()
     dialog.close()
+
+
+def test_a_large_model_opens_with_its_groups_collapsed(window: MainWindow, qtbot: Any,
+                                                       tmp_path: Path) -> None:
+    out = tmp_path / "mobilenet.cnnproj"
+    window.actions["import"].trigger()
+    dialog = window.import_window  # type: ignore[attr-defined]
+    dialog.source_box.setEditText("torchvision.mobilenet_v3_small")
+    dialog.shape_edit.setText("3,64,64")
+    dialog.path_edit.setText(str(out))
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: dialog.job is None and bool(dialog.result or dialog.error),
+                    timeout=TIMEOUT_MS)
+    assert dialog.error is None, dialog.error
+    doc = window.doc
+    assert doc is not None and doc.path == out
+    assert doc.collapsed == set(doc.groups()) and "features.1" in doc.collapsed
+    ys = sorted({round(n.position[1]) for n in doc.graph.nodes.values()})
+    assert len(ys) < len(doc.graph.nodes) / 3  # compact: the groups are laid out as units
+    dialog.close()
