@@ -148,5 +148,6 @@ def _load_state(module: nn.Module, path: Path, source: Source) -> None:
         state = load_state_file(path)
         module.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError, OSError) as exc:
+        text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         raise ModelImportError(f"{path} does not load into {source.label}: "
-                               f"{str(exc).splitlines()[0][:300]}") from None
+                               f"{text[:400]}") from None

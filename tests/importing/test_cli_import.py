@@ -75,6 +75,33 @@ def test_torchvision_import_and_existing_files(tmp_path: Path,
     assert main([*args, "--overwrite"]) == 0
 
 
+def test_torch_weights_are_loaded_before_the_import(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from safetensors.torch import save_file
+
+    file = tmp_path / "net.py"
+    file.write_text(NET)
+    state = {"features.0.weight": torch.full((6, 1, 5, 5), 0.25),
+             "features.0.bias": torch.full((6,), -0.5),
+             "classifier.1.weight": torch.full((10, 864), 0.125),
+             "classifier.1.bias": torch.arange(10.0)}
+    save_file(state, str(tmp_path / "trained.safetensors"))
+    out = tmp_path / "net.cnnproj"
+    assert main(["import", f"{file}:Net", "--out", str(out), "--input-shape", "1,28,28",
+                 "--torch-weights", str(tmp_path / "trained.safetensors")]) == 0
+    model = build_model(project_io.load(out).graph)
+    load_weights(model, tmp_path / "net.safetensors")
+    assert torch.equal(model.state_dict()["features_0.weight"], state["features.0.weight"])
+    assert torch.equal(model.state_dict()["classifier_1.bias"], state["classifier.1.bias"])
+    bad = {k: v for k, v in state.items() if k != "features.0.bias"}
+    save_file(bad, str(tmp_path / "bad.safetensors"))
+    assert main(["import", f"{file}:Net", "--out", str(tmp_path / "b.cnnproj"),
+                 "--input-shape", "1,28,28", "--torch-weights",
+                 str(tmp_path / "bad.safetensors")]) == 1
+    err = capsys.readouterr().err
+    assert "bad.safetensors does not load into" in err and "features.0.bias" in err
+
+
 @pytest.mark.parametrize(("source", "message"), [
     ("torchvision.not_a_model", "torchvision has no classification model 'not_a_model'"),
     ("model.h5", "give an .onnx file, torchvision.NAME"),
