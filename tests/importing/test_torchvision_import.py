@@ -6,13 +6,16 @@ one preset per family in CI (``CI``), at a small input (torchvision's models tak
 all of them at their own input size with --runslow: torchvision's random weights (with
 randomised BatchNorm statistics) are imported; the imported model must give torchvision's
 outputs, and each imported node must hold the same tensors as the matching preset node
-loaded through ``presets_torch.mapping``.
+loaded through ``presets_torch.mapping``. Every other torchvision classification model
+either imports or stops with one message naming its ops without a kind (a few in CI, all
+with --runslow).
 """
 
 from __future__ import annotations
 
 import pytest
 import torch
+import torchvision
 
 from cnnstudio.compiler import attribute_names, build_model
 from cnnstudio.core.presets import PRESETS, build_preset
@@ -20,7 +23,9 @@ from cnnstudio.core.shapes import analyse
 from cnnstudio.importing.builder import build
 from cnnstudio.importing.fx_reader import read_module
 from cnnstudio.importing.importer import import_module
+from cnnstudio.importing.ops import UnsupportedOpsError
 from cnnstudio.importing.passes import simplify
+from cnnstudio.importing.sources import Source, default_shape
 from cnnstudio.presets_torch.mapping import TORCHVISION_PRESETS, convert_state_dict
 from tests.importing.graph_match import match
 from tests.presets.torch_helpers import randomise_, torchvision_model
@@ -79,3 +84,37 @@ def test_imported_weights_and_outputs(preset_id: str, request: pytest.FixtureReq
                 torch.testing.assert_close(tensor, other.reshape(tensor.shape), atol=0, rtol=0)
                 compared += 1
     assert compared >= 0.8 * len(imported)
+
+
+#: models without a preset: in CI a few that import and a few that stop with one message
+OTHERS_CI = {"squeezenet1_1": True, "resnext50_32x4d": True, "mnasnet0_5": True,
+             "efficientnet_v2_s": True, "wide_resnet50_2": True,
+             "shufflenet_v2_x0_5": False, "vit_b_32": False, "swin_t": False}
+
+
+def _import_or_error(name: str) -> tuple[int, str]:
+    """(nodes, "") when torchvision's ``name`` imports (structure only, on the meta device
+    where torchvision can build it there), (0, message) when it has ops without a kind."""
+    try:
+        with torch.device("meta"):
+            module = torchvision.models.get_model(name, weights=None)
+    except (RuntimeError, NotImplementedError):  # a builder that reads tensor values
+        module = torchvision.models.get_model(name, weights=None)
+    shape = default_shape(Source("torchvision", name=name))
+    try:
+        ops, out = read_module(module, shape, name)
+        return len(build(*simplify(ops, out, name), name).graph.nodes), ""
+    except UnsupportedOpsError as exc:
+        return 0, str(exc)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=() if n in OTHERS_CI else pytest.mark.slow)
+    for n in sorted(torchvision.models.list_models(module=torchvision.models))])
+def test_every_classification_model_imports_or_names_its_ops(name: str) -> None:
+    nodes, message = _import_or_error(name)
+    if name in OTHERS_CI:
+        assert bool(nodes) == OTHERS_CI[name], message
+    if not nodes:  # one message, naming each op and where it is
+        assert message.startswith(f"{name}: ") and " at " in message
+        assert message.endswith("Nothing was imported.")
