@@ -64,6 +64,10 @@ def parse_shape(text: str) -> tuple[int, int, int] | None:
     return values  # type: ignore[return-value]
 
 
+class ImportCancelled(Exception):
+    """Raised in the worker at the next stage once the import is cancelled."""
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -87,6 +91,8 @@ def import_call(source: str, shape: tuple[int, int, int] | None, out: Path, over
         from cnnstudio.importing.importer import import_model, save_import
 
         def progress(fraction: float, text: str) -> None:
+            if cancel.is_set():  # the dialog or the window closed: stop at this stage
+                raise ImportCancelled("the import was cancelled")
             emit({"fraction": fraction, "text": text})
 
         result = import_model(source, shape, progress=progress)
@@ -281,6 +287,6 @@ def open_import_dialog(window: MainWindow) -> ImportDialog:
     doc = window.doc
     folder = doc.path.parent if doc is not None and doc.path is not None else None
     dialog = ImportDialog(window, folder)
-    window.import_window = dialog  # type: ignore[attr-defined]  (kept alive, found by tests)
+    window.import_window = dialog  # kept alive; shut down when the window closes
     dialog.open()
     return dialog

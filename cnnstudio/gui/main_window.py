@@ -41,11 +41,13 @@ from cnnstudio.gui.window_state import WindowState
 
 if TYPE_CHECKING:
     from cnnstudio.gui.export_dialog import ExportDialog
+    from cnnstudio.gui.import_dialog import ImportDialog
     from cnnstudio.gui.training.pretrained import PretrainedLoader
 
 
 class MainWindow(FileOps, QMainWindow):
     pretrained: PretrainedLoader  # Train > Load Pretrained Weights... (training.dock)
+    import_window: ImportDialog | None = None  # File > Import... (import_dialog.py)
 
     def __init__(self, settings: QSettings | None = None, recovery_dir: Path | None = None,
                  autosave_ms: int = 60_000) -> None:
@@ -144,6 +146,8 @@ class MainWindow(FileOps, QMainWindow):
         self.pretrained.shutdown()
         if self.export_window is not None:
             self.export_window.shutdown()
+        if self.import_window is not None:  # File > Import... (import_dialog.py)
+            self.import_window.shutdown()
         self.release_clipboard()
         event.accept()
 

@@ -35,7 +35,7 @@ class Net(nn.Module):
 
 def run_import(window: MainWindow, qtbot: Any, source: str, out: Path) -> ImportDialog:
     window.actions["import"].trigger()
-    dialog = window.import_window  # type: ignore[attr-defined]
+    dialog = window.import_window
     assert isinstance(dialog, ImportDialog) and dialog.isVisible()
     dialog.source_box.setEditText(source)
     dialog.path_edit.setText(str(out))
@@ -95,7 +95,7 @@ def test_a_large_model_opens_with_its_groups_collapsed(window: MainWindow, qtbot
                                                        tmp_path: Path) -> None:
     out = tmp_path / "mobilenet.cnnproj"
     window.actions["import"].trigger()
-    dialog = window.import_window  # type: ignore[attr-defined]
+    dialog = window.import_window
     dialog.source_box.setEditText("torchvision.mobilenet_v3_small")
     dialog.shape_edit.setText("3,64,64")
     dialog.path_edit.setText(str(out))
@@ -109,3 +109,19 @@ def test_a_large_model_opens_with_its_groups_collapsed(window: MainWindow, qtbot
     ys = sorted({round(n.position[1]) for n in doc.graph.nodes.values()})
     assert len(ys) < len(doc.graph.nodes) / 3  # compact: the groups are laid out as units
     dialog.close()
+
+
+def test_closing_the_window_stops_a_running_import(window: MainWindow, qtbot: Any,
+                                                  tmp_path: Path) -> None:
+    out = tmp_path / "resnet.cnnproj"
+    window.actions["import"].trigger()
+    dialog = window.import_window
+    assert dialog is not None
+    dialog.source_box.setEditText("torchvision.resnet18")
+    dialog.path_edit.setText(str(out))
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: "Tracing" in dialog.status.text() or dialog.job is None,
+                    timeout=TIMEOUT_MS)
+    window.close()  # cancels: the worker stops at the next stage, within the bounded wait
+    assert dialog.job is None
+    assert not out.exists() and dialog.result is None
