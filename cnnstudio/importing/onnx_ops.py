@@ -18,7 +18,7 @@ from cnnstudio.importing.ops import Op
 from cnnstudio.importing.ops import padding as pad_value
 
 PLAIN = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish": "Hardswish",
-         "Neg": "Neg", "Identity": "Passthrough", "Dropout": "Passthrough"}
+         "Neg": "Neg", "Identity": "Passthrough"}
 
 
 def _pair(v: list[int]) -> tuple[int, int]:
@@ -241,6 +241,10 @@ def convert(node: onnx.NodeProto, ctx: Context) -> Op | None:
     rank = len(ctx.shapes.get(x, ()))
     if t in PLAIN:
         return Op(node.output[0], PLAIN[t], [x])
+    if t == "Dropout":  # an inference graph's no-op, kept as the layer it stands for
+        ratio = ctx.optional(node, 1)
+        rate = float(ratio) if ratio is not None else float(attr(node, "ratio", 0.5))
+        return Op(node.output[0], "Dropout", [x], {"rate": rounded(rate)})
     if t == "Conv":
         return _conv(node, ctx)
     if t == "BatchNormalization":
@@ -317,7 +321,7 @@ def _activation_or_norm(node: onnx.NodeProto, ctx: Context, x: str, rank: int) -
 
 
 #: every ONNX operator ``convert`` reads
-OPS = (*PLAIN, "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
+OPS = (*PLAIN, "Dropout", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
        "GlobalMaxPool", "ReduceMean", "ReduceMax", "Gemm", "MatMul", "Add", "Mul", "Concat",
        "Flatten", "Reshape", "Squeeze", "Transpose", "Clip", "Pad", "LeakyRelu", "Elu", "Gelu",
        "HardSigmoid", "Softmax", "LayerNormalization", "LRN", *FOLDABLE)

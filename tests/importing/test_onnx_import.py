@@ -108,6 +108,13 @@ def test_a_hand_written_file_imports_and_an_unknown_op_is_named(tmp_path: Path) 
     node = import_model(str(lrn)).imported.graph.by_name("y")
     assert (node.kind, node.params["size"], node.params["alpha"]) == ("LocalResponseNorm", 3,
                                                                       2e-4)
+    drop = tmp_path / "dropout.onnx"
+    model = _tiny("Dropout")
+    model.graph.initializer.append(numpy_helper.from_array(np.array(0.3, np.float32), "r"))
+    model.graph.node[1].input.append("r")  # opset 18: the ratio is an input
+    onnx.save(model, str(drop))
+    node = import_model(str(drop)).imported.graph.by_name("y")
+    assert (node.kind, node.params["rate"]) == ("Dropout", 0.3)
     bad = tmp_path / "bad.onnx"
     onnx.save(_tiny("Erf"), str(bad))
     with pytest.raises(UnsupportedOpsError, match=r"1 operation with no layer kind in CNN "
