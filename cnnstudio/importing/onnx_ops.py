@@ -321,7 +321,8 @@ def _activation_or_norm(node: onnx.NodeProto, ctx: Context, x: str, rank: int) -
 
 
 #: every ONNX operator ``convert`` reads
-OPS = (*PLAIN, "Dropout", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
-       "GlobalMaxPool", "ReduceMean", "ReduceMax", "Gemm", "MatMul", "Add", "Mul", "Concat",
-       "Flatten", "Reshape", "Squeeze", "Transpose", "Clip", "Pad", "LeakyRelu", "Elu", "Gelu",
+OPS = ("Relu", "Sigmoid", "Tanh", "HardSwish", "Neg", "Identity", "Dropout", "Conv",
+       "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+       "ReduceMean", "ReduceMax", "Gemm", "MatMul", "Add", "Mul", "Concat", "Flatten",
+       "Reshape", "Squeeze", "Transpose", "Clip", "Pad", "LeakyRelu", "Elu", "Gelu",
        "HardSigmoid", "Softmax", "LayerNormalization", "LRN", *FOLDABLE)
