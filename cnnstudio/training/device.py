@@ -13,6 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -192,6 +193,15 @@ def device_memory(name: str = "auto") -> tuple[str, int]:
     if device.type == "mps":
         return "this GPU (Apple MPS)", int(torch.mps.recommended_max_memory())
     return "this machine", physical_memory()
+
+
+def device_report(name: str) -> dict[str, Any]:
+    """What the app's memory line needs of device ``name``: ``where``, ``memory`` (bytes) and
+    ``auto`` (what precision ``auto`` runs in there). Plain data: the app asks a child
+    process for it, so that its own process never imports torch."""
+    where, memory = device_memory(name)
+    return {"device": name, "where": where, "memory": memory,
+            "auto": precision_on(name, "auto")}
 
 
 def precision_on(name: str, precision: str = "auto") -> str:

@@ -5,19 +5,21 @@ against the memory of the chosen device ("batch 256 needs 3.1 GiB; this GPU (...
 ``MemoryLine`` (a label under the batch size) recomputes ``cnnstudio.core.memory.estimate``
 of the open document's analysis after a burst of design edits or a change of the batch
 size, precision, optimizer, momentum or device (a zero-delay timer). The device's memory,
-and what precision ``auto`` means on it, come from ``cnnstudio.training.device`` (torch) in a
-``CallWorker``, once per device: at once when torch is already loaded, else once the line has
-shown a valid design for ``DETECT_DELAY_MS`` (the first window never waits for torch, and a
-line nobody looks at never loads it); until then the line gives the bytes alone, ``auto``
-counted as fp32.
+and what precision ``auto`` means on it, come from ``training.device.device_report`` (torch)
+in a ``CallWorker``, once per device: in this process when torch is already loaded, else in
+a spawned child process (the app's process never imports torch for it, as for training),
+started once the line has shown a valid design for ``DETECT_DELAY_MS`` (a line nobody looks
+at never starts one); until then the line gives the bytes alone, ``auto`` counted as fp32.
 ``changed(str)`` carries the line to the summary dock; its tooltip holds the whole block.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal, Slot
@@ -34,14 +36,27 @@ FOLLOWS = ("batch_size", "precision", "optimizer", "momentum", "device")
 DETECT_DELAY_MS = 3000
 
 
+#: the longest wait for the child process that reads a device's memory
+DETECT_TIMEOUT_S = 120
+
+
 def _device_task(device: str) -> Callable[[threading.Event], dict[str, Any]]:
     def task(cancel: threading.Event) -> dict[str, Any]:
-        from cnnstudio.training.device import device_memory, precision_on
+        if "torch" in sys.modules:  # loaded already (an inspection, an export): ask here
+            from cnnstudio.training.device import device_report
 
-        where, memory = device_memory(device)
-        return {"device": device, "where": where, "memory": memory,
-                "auto": precision_on(device, "auto")}
+            return device_report(device)
+        # else in a spawned child, as training runs: this process never imports torch for it
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            return pool.submit(_report, device).result(timeout=DETECT_TIMEOUT_S)
     return task
+
+
+def _report(device: str) -> dict[str, Any]:  # in the child process
+    from cnnstudio.training.device import device_report
+
+    return device_report(device)
 
 
 class MemoryLine(QLabel):
@@ -126,11 +141,11 @@ class MemoryLine(QLabel):
             self.detect(self.values()["device"])
 
     def detect(self, device: str) -> None:
-        """Find ``device``'s memory in a worker (torch), once; a job at a time."""
+        """Find ``device``'s memory in a worker (``_device_task``), once; a job at a time."""
         if self.job is not None:
             return
         self.detecting = device
-        job = Job(CallWorker(_device_task(device), needs_torch=True))
+        job = Job(CallWorker(_device_task(device)))
         job.done.connect(self._on_found)
         job.failed.connect(self._on_failed)
         job.ended.connect(self._on_ended)
