@@ -4,13 +4,15 @@ The slow test builds the bundle into a temporary folder and runs the bundled exe
 ``QT_QPA_PLATFORM=offscreen``: the app opens a preset and checks its canvas
 (``CNNSTUDIO_SELF_CHECK``, ``cnnstudio/gui/self_check.py``), the CLI prints the same summary
 as this checkout, exports a verified ONNX file (onnxscript and onnxruntime inside the bundle),
-trains one epoch on the bundled MNIST sample and registers the bundle with the desktop. The
-fast tests check the self-check mode and the desktop entry of a bundle without building one.
+trains one epoch on the bundled MNIST sample, runs the app's training child process (spawn)
+as the bundle and registers the bundle with the desktop. The fast tests check the self-check
+mode and the desktop entry of a bundle without building one.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -23,6 +25,42 @@ from cnnstudio import desktop
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "packaging" / "cnnstudio.spec"
+
+
+# The app's training child (cnnstudio.gui.training.worker: spawn, target run_child) with the
+# bundle as the child: this interpreter plays the frozen app, starting the child the way a
+# frozen parent does (EXE --multiprocessing-fork ...), so the bundle's freeze_support must run
+# the job; its resource tracker stays this interpreter's.
+SPAWN_CHECK = """
+import dataclasses, json, multiprocessing, sys
+from multiprocessing import resource_tracker
+from cnnstudio.core import project_io
+from cnnstudio.core.presets import build_preset
+from cnnstudio.training.config import TrainConfig
+from cnnstudio.training.process import run_child
+
+if __name__ == "__main__":
+    exe, run_dir = sys.argv[1], sys.argv[2]
+    resource_tracker.ensure_running()
+    sys.frozen = True
+    ctx = multiprocessing.get_context("spawn")
+    ctx.set_executable(exe)
+    project = project_io.dumps(project_io.Project(build_preset("lenet5")))
+    job = {"kind": "train", "project": project, "write_project": False,
+           "source": "mnist-sample", "run_dir": run_dir, "input_shape": [1, 32, 32],
+           "root": None, "config": dataclasses.asdict(TrainConfig(epochs=1, device="cpu"))}
+    receive, send = ctx.Pipe(duplex=False)
+    stop = ctx.Event()  # held here: start() drops the process's reference to its arguments
+    process = ctx.Process(target=run_child, args=(job, send, stop))
+    process.start()
+    send.close()
+    message = receive.recv()
+    while message[0] == "event":
+        message = receive.recv()
+    process.join(60)
+    print(json.dumps({"outcome": message[0], "status": message[1].get("status")
+                      if message[0] == "done" else message[1:], "exitcode": process.exitcode}))
+"""
 
 
 def app_env(home: Path, **extra: str) -> dict[str, str]:
@@ -104,6 +142,16 @@ def test_bundle_builds_and_runs(tmp_path: Path) -> None:
         assert trained.returncode == 0, trained.stderr
         assert "completed: 1 epoch(s)" in trained.stdout
         assert (run_dir / "metrics.json").is_file()
+
+        script = tmp_path / "spawn_check.py"
+        script.write_text(SPAWN_CHECK)
+        child_run = tmp_path / "child_run"
+        spawned = run([sys.executable, str(script), str(exe), str(child_run)], app_env(home),
+                      tmp_path)
+        assert spawned.returncode == 0, spawned.stderr
+        assert json.loads(spawned.stdout.splitlines()[-1]) == {
+            "outcome": "done", "status": "completed", "exitcode": 0}
+        assert (child_run / "metrics.json").is_file()
 
         installed = run([str(exe), "--install-desktop"], app_env(home), tmp_path)
         assert installed.returncode == 0, installed.stderr
