@@ -235,6 +235,29 @@ def _pad(node: onnx.NodeProto, ctx: Context) -> Op:
                "value": float(value) if value is not None else 0.0})
 
 
+def _slice(node: onnx.NodeProto, ctx: Context) -> Op:
+    """A Slice of height and width with step 1: a Cropping2d."""
+    shape = ctx.shapes.get(node.input[0], ())
+    starts, ends = ctx.const(node, 1, "bounds"), ctx.const(node, 2, "bounds")
+    axes = ctx.optional(node, 3)
+    steps = ctx.optional(node, 4)
+    axes_list = axes.tolist() if axes is not None else list(range(len(starts)))
+    crop = [0, 0, 0, 0]  # top, bottom, left, right
+    if len(shape) != 4 or (steps is not None and any(int(v) != 1 for v in steps.tolist())):
+        raise NoKind("Slice", "only cropping height and width, step 1")
+    for a, start, end in zip(axes_list, starts.tolist(), ends.tolist(), strict=True):
+        a = a % 4
+        n = shape[a]
+        lo = min(max(start + n if start < 0 else start, 0), n)
+        hi = min(max(end + n if end < 0 else end, 0), n)
+        if a not in (2, 3) or hi <= lo:
+            if (lo, hi) == (0, n):
+                continue
+            raise NoKind("Slice", "only cropping height and width, step 1")
+        crop[(a - 2) * 2], crop[(a - 2) * 2 + 1] = lo, n - hi
+    return Op(node.output[0], "Cropping2d", [node.input[0]], {"cropping": tuple(crop)})
+
+
 def convert(node: onnx.NodeProto, ctx: Context) -> Op | None:
     t = node.op_type
     x = node.input[0] if node.input else ""
@@ -284,6 +307,8 @@ def convert(node: onnx.NodeProto, ctx: Context) -> Op | None:
         return _clip(node, ctx)
     if t == "Pad":
         return _pad(node, ctx)
+    if t == "Slice":
+        return _slice(node, ctx)
     return _activation_or_norm(node, ctx, x, rank)
 
 
@@ -325,4 +350,4 @@ OPS = ("Relu", "Sigmoid", "Tanh", "HardSwish", "Neg", "Identity", "Dropout", "Co
        "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
        "ReduceMean", "ReduceMax", "Gemm", "MatMul", "Add", "Mul", "Concat", "Flatten",
        "Reshape", "Squeeze", "Transpose", "Clip", "Pad", "LeakyRelu", "Elu", "Gelu",
-       "HardSigmoid", "Softmax", "LayerNormalization", "LRN", *FOLDABLE)
+       "HardSigmoid", "Softmax", "LayerNormalization", "LRN", "Slice", *FOLDABLE)

@@ -16,7 +16,8 @@
    ``torch.cat(features)``) are chained onto it: ``cat(a, b, c)`` after ``cat(a, b)`` is
    ``Concat(cat(a, b), c)``;
 6. ``(a + b) + c`` is one Add of three inputs (Multiply likewise), as CNN Studio compiles
-   merges of more than two inputs;
+   merges of more than two inputs; a crop of a crop (ONNX slices one axis at a time) is one
+   Cropping2d;
 7. an activation without settings (ReLU, ReLU6, SiLU, Hardswish, Hardsigmoid, Sigmoid, Tanh,
    Softmax) whose input is a layer with a fused ``activation`` that feeds nothing else is
    fused into it; activations with a setting (LeakyReLU, ELU, GELU) stay nodes, unless the
@@ -268,15 +269,22 @@ def fuse_activations(ops: list[Op], output: str) -> tuple[list[Op], str]:
 
 
 def merge_chains(ops: list[Op], output: str) -> tuple[list[Op], str]:
-    """``(a + b) + c`` is one Add of three inputs (likewise Multiply), when the inner sum
-    feeds nothing else."""
+    """``(a + b) + c`` is one Add of three inputs (likewise Multiply), and a crop of a crop
+    one Cropping2d, when the inner one feeds nothing else."""
     by_name = {op.name: op for op in ops}
     users = consumers(ops)
     alias: dict[str, str] = {}
     for op in ops:
+        inner = by_name.get(op.inputs[0]) if op.inputs else None
+        if (op.kind == "Cropping2d" and inner is not None and inner.kind == "Cropping2d"
+                and len(users[inner.name]) == 1 and inner.name != output):
+            op.params["cropping"] = tuple(a + b for a, b in zip(
+                inner.params["cropping"], op.params["cropping"], strict=True))
+            op.inputs = list(inner.inputs)
+            alias[inner.name] = inner.name
+            continue
         if op.kind not in ("Add", "Multiply") or not op.inputs:
             continue
-        inner = by_name.get(op.inputs[0])
         if (inner is not None and inner.kind == op.kind and len(users[inner.name]) == 1
                 and inner.name != output):
             op.inputs = [*inner.inputs, *op.inputs[1:]]
