@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from cnnstudio.gui.import_dialog import ImportDialog
 from cnnstudio.gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs
-from tests.importing.test_onnx_import import _tiny
+from tests.importing.onnx_helpers import tiny_onnx
 
 TIMEOUT_MS = 120_000
 
@@ -46,7 +46,7 @@ def run_import(window: MainWindow, qtbot: Any, source: str, out: Path) -> Import
 
 def test_onnx_import_opens_the_design(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     model = tmp_path / "tiny.onnx"
-    onnx.save(_tiny(), str(model))
+    onnx.save(tiny_onnx(), str(model))
     out = tmp_path / "tiny.cnnproj"
     dialog = run_import(window, qtbot, str(model), out)
     assert dialog.error is None, dialog.error

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from onnx import TensorProto, helper, numpy_helper
+from onnx import numpy_helper
 
 from cnnstudio.compiler import build_model
 from cnnstudio.core.builder import GraphBuilder
@@ -19,8 +19,7 @@ from cnnstudio.importing import onnx_reader
 from cnnstudio.importing.importer import import_model
 from cnnstudio.importing.ops import ModelImportError, UnsupportedOpsError
 from tests.compiler.sample_graphs import kitchen_sink
-from tests.importing.onnx_helpers import export_keeping_batchnorm
-from tests.importing.test_onnx_round_trip import randomise
+from tests.importing.onnx_helpers import export_keeping_batchnorm, randomise, tiny_onnx
 
 
 def many_kinds() -> GraphBuilder:
@@ -91,36 +90,26 @@ def test_ops_without_a_kind_are_named_together(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.cnnproj"))
 
 
-def _tiny(op: str = "Relu", **attrs: object) -> onnx.ModelProto:
-    w = numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "conv.weight")
-    nodes = [helper.make_node("Conv", ["x", "conv.weight"], ["c"], name="conv"),
-             helper.make_node(op, ["c"], ["y"], name="strange", **attrs)]
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info(
-        "x", TensorProto.FLOAT, ["N", 1, 4, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 4, 4])], [w])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-
-
 def test_a_hand_written_file_imports_and_an_unknown_op_is_named(tmp_path: Path) -> None:
     good = tmp_path / "good.onnx"
-    onnx.save(_tiny(), str(good))
+    onnx.save(tiny_onnx(), str(good))
     result = import_model(str(good))
     assert [n.kind for n in result.imported.graph.nodes.values()] == ["Input", "Conv2d"]
     assert result.imported.graph.by_name("conv").params["activation"] == "relu"
     lrn = tmp_path / "lrn.onnx"
-    onnx.save(_tiny("LRN", size=3, alpha=2e-4), str(lrn))
+    onnx.save(tiny_onnx("LRN", size=3, alpha=2e-4), str(lrn))
     node = import_model(str(lrn)).imported.graph.by_name("y")
     assert (node.kind, node.params["size"], node.params["alpha"]) == ("LocalResponseNorm", 3,
                                                                       2e-4)
     drop = tmp_path / "dropout.onnx"
-    model = _tiny("Dropout")
+    model = tiny_onnx("Dropout")
     model.graph.initializer.append(numpy_helper.from_array(np.array(0.3, np.float32), "r"))
     model.graph.node[1].input.append("r")  # opset 18: the ratio is an input
     onnx.save(model, str(drop))
     node = import_model(str(drop)).imported.graph.by_name("y")
     assert (node.kind, node.params["rate"]) == ("Dropout", 0.3)
     bad = tmp_path / "bad.onnx"
-    onnx.save(_tiny("Erf"), str(bad))
+    onnx.save(tiny_onnx("Erf"), str(bad))
     with pytest.raises(UnsupportedOpsError, match=r"1 operation with no layer kind in CNN "
                        r"Studio: Erf at ONNX node 'strange'"):
         import_model(str(bad))
@@ -140,14 +129,14 @@ def test_refused_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ModelImportError, match="pipe.onnx: it is a pipe"):
         import_model(str(fifo))
     good = tmp_path / "good.onnx"
-    onnx.save(_tiny(), str(good))
+    onnx.save(tiny_onnx(), str(good))
     monkeypatch.setattr(onnx_reader, "MAX_ONNX_BYTES", 64)
     with pytest.raises(ModelImportError, match="the ONNX file is .* bytes; the limit is 64"):
         import_model(str(good))
 
 
 def test_external_data_and_free_input_sizes_are_explained(tmp_path: Path) -> None:
-    model = _tiny()
+    model = tiny_onnx()
     model.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "H"
     free = tmp_path / "free.onnx"
     onnx.save(model, str(free))
@@ -157,7 +146,7 @@ def test_external_data_and_free_input_sizes_are_explained(tmp_path: Path) -> Non
     with pytest.raises(ModelImportError, match=r"fixes its input at 1x\?x4 .* cannot take 1x6x6"):
         import_model(str(free), (1, 6, 6))
     external = tmp_path / "ext.onnx"
-    onnx.save(_tiny(), str(external), save_as_external_data=True, size_threshold=0,
+    onnx.save(tiny_onnx(), str(external), save_as_external_data=True, size_threshold=0,
               all_tensors_to_one_file=True, location="ext.data")
     with pytest.raises(ModelImportError, match="external data files"):
         import_model(str(external))

@@ -22,8 +22,7 @@ from cnnstudio.compiler.export_onnx import export_onnx
 from cnnstudio.core.presets import PRESETS, build_preset
 from cnnstudio.core.shapes import analyse
 from cnnstudio.importing.importer import import_model
-from tests.importing.onnx_helpers import export_keeping_batchnorm
-from tests.presets.torch_helpers import randomise_
+from tests.importing.onnx_helpers import export_keeping_batchnorm, randomise
 
 #: CI: one preset per family, small inputs (the rest, and these at full size, --runslow)
 CI = {"lenet5": (1, 32, 32), "resnet18": (3, 64, 64), "mobilenet_v3_small": (3, 64, 64),
@@ -35,22 +34,6 @@ def _model(preset_id: str, shape: tuple[int, ...]) -> tuple[torch.nn.Module, obj
     graph = build_preset(preset_id, input_shape=shape, num_classes=10, layout=False)
     torch.manual_seed(0)
     return randomise(build_model(graph)), graph
-
-
-@torch.no_grad()
-def randomise(model: torch.nn.Module) -> torch.nn.Module:
-    """``randomise_``, plus the statistics of shift-only BatchNorm (Keras' scale=False) and
-    every parameter that starts constant (LayerNorm's ones): the exporter's optimiser merges
-    equal tensors, which would hide which node a tensor belongs to."""
-    randomise_(model)
-    for p in model.parameters():
-        if p.numel() > 1 and bool((p == p.flatten()[0]).all()):
-            p.uniform_(0.5, 1.5)
-    for mod in model.modules():
-        if isinstance(getattr(mod, "running_var", None), torch.Tensor):
-            mod.running_mean.uniform_(-0.1, 0.1)
-            mod.running_var.uniform_(0.5, 1.5)
-    return model.eval()
 
 
 @pytest.mark.parametrize("preset_id", ALL)

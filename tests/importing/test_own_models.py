@@ -18,7 +18,7 @@ from cnnstudio.importing.importer import import_module
 from cnnstudio.importing.passes import simplify
 from tests.compiler.sample_graphs import kitchen_sink
 from tests.importing.graph_match import match
-from tests.importing.test_onnx_round_trip import randomise
+from tests.importing.onnx_helpers import randomise
 
 
 @pytest.mark.parametrize("preset_id", list(PRESETS))
