@@ -2,7 +2,8 @@
 
 ``Context`` holds the constants (initializers and folded values), the inferred shapes, how
 often each value is used, the ops made so far and the aliases of merged values. ``fold``
-evaluates a constant-only node of ``FOLDABLE`` with numpy. ``attr`` reads an attribute;
+evaluates a constant-only node of ``FOLDABLE`` with numpy (the legacy torch exporter, without
+constant folding, computes paddings from constant shapes this way). ``attr`` reads an attribute;
 float attributes are rounded to 6 significant digits by ``rounded`` (ONNX stores float32:
 momentum 0.99 is 0.9900000095...).
 """
@@ -18,7 +19,10 @@ import onnx
 from cnnstudio.importing.ops import Op
 
 FOLDABLE = frozenset({"Constant", "Identity", "Cast", "CastLike", "Reshape", "Unsqueeze",
-                      "Squeeze", "Concat", "Expand"})
+                      "Squeeze", "Concat", "Expand", "Shape", "Gather", "Add", "Sub", "Mul",
+                      "Div", "ConstantOfShape", "Slice", "Transpose"})
+#: element-wise arithmetic on constants (an exporter's padding computed at run time)
+_ARITHMETIC = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}
 
 
 class NoKind(Exception):
@@ -106,4 +110,34 @@ def _evaluate(node: onnx.NodeProto, xs: list[np.ndarray]) -> np.ndarray:
         return out
     if t == "Concat":
         return np.concatenate(xs, axis=attr(node, "axis", 0))
-    return np.broadcast_to(xs[0], np.broadcast_shapes(xs[0].shape, tuple(xs[1].tolist())))
+    if t == "Expand":
+        return np.broadcast_to(xs[0], np.broadcast_shapes(xs[0].shape, tuple(xs[1].tolist())))
+    return _evaluate_more(node, xs)
+
+
+def _evaluate_more(node: onnx.NodeProto, xs: list[np.ndarray]) -> np.ndarray:
+    t = node.op_type
+    if t == "Shape":
+        shape = np.array(xs[0].shape, dtype=np.int64)
+        return shape[attr(node, "start", 0):attr(node, "end", None)]
+    if t == "Gather":
+        return np.take(xs[0], xs[1], axis=attr(node, "axis", 0))
+    if t in _ARITHMETIC:
+        return np.asarray(_ARITHMETIC[t](xs[0], xs[1])).astype(xs[0].dtype)
+    if t == "Div":
+        if np.issubdtype(xs[0].dtype, np.integer):
+            return np.asarray(np.floor_divide(xs[0], xs[1]))  # ONNX integer division
+        return np.asarray(np.divide(xs[0], xs[1]))
+    if t == "ConstantOfShape":
+        value = next((onnx.numpy_helper.to_array(a.t) for a in node.attribute
+                      if a.name == "value"), np.zeros(1, np.float32))
+        return np.full(tuple(xs[0].tolist()), value.reshape(-1)[0], dtype=value.dtype)
+    if t == "Transpose":
+        return np.transpose(xs[0], attr(node, "perm", None))
+    starts, ends = xs[1].tolist(), xs[2].tolist()  # Slice
+    axes = xs[3].tolist() if len(xs) > 3 else list(range(len(starts)))
+    steps = xs[4].tolist() if len(xs) > 4 else [1] * len(starts)
+    index = [slice(None)] * xs[0].ndim
+    for a, lo, hi, step in zip(axes, starts, ends, steps, strict=True):
+        index[a] = slice(lo, hi, step)
+    return xs[0][tuple(index)]

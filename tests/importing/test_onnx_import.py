@@ -4,6 +4,7 @@ and files that are refused before anything is built (never executed, within the 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +151,31 @@ def test_external_data_and_free_input_sizes_are_explained(tmp_path: Path) -> Non
               all_tensors_to_one_file=True, location="ext.data")
     with pytest.raises(ModelImportError, match="external data files"):
         import_model(str(external))
+
+
+def test_a_legacy_export_without_constant_folding(tmp_path: Path) -> None:
+    """torch's TorchScript-based exporter, without constant folding, computes Keras 'same'
+    padding at run time from constant shapes (Shape, Gather, Sub, ConstantOfShape, ...)."""
+    b = GraphBuilder()
+    x = b.input(3, 15, 13)
+    x = b.add("Conv2d", x, name="stem", filters=4, kernel=2, stride=2, padding="same")
+    x = b.add("BatchNorm", x, name="bn")
+    b.add("DepthwiseConv2d", x, name="dw", kernel=3, stride=2, padding="same",
+          activation="relu6")
+    torch.manual_seed(0)
+    model = randomise(build_model(b.graph))
+    path = tmp_path / "legacy.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(2, 3, 15, 13),), str(path), dynamo=False,
+                          opset_version=18, input_names=["x"], output_names=["y"],
+                          do_constant_folding=False,
+                          training=torch.onnx.TrainingMode.PRESERVE,
+                          dynamic_axes={"x": {0: "batch"}})
+    assert "ConstantOfShape" in {n.op_type for n in onnx.load(str(path)).graph.node}
+    result = import_model(str(path))
+    assert result.imported.graph.by_name("stem").params["padding"] == "same"
+    assert result.params == analyse(b.graph).total("params")
+    x = torch.randn(3, 3, 15, 13)
+    with torch.no_grad():
+        torch.testing.assert_close(result.model(x), model(x), atol=1e-5, rtol=1e-4)
