@@ -13,6 +13,8 @@ with --runslow).
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 import torchvision
@@ -95,11 +97,13 @@ OTHERS_CI = {"squeezenet1_1": True, "resnext50_32x4d": True, "mnasnet0_5": True,
 def _import_or_error(name: str) -> tuple[int, str]:
     """(nodes, "") when torchvision's ``name`` imports (structure only, on the meta device
     where torchvision can build it there), (0, message) when it has ops without a kind."""
-    try:
-        with torch.device("meta"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # googlenet / inception_v3's init
+        try:
+            with torch.device("meta"):
+                module = torchvision.models.get_model(name, weights=None)
+        except (RuntimeError, NotImplementedError):  # a builder that reads tensor values
             module = torchvision.models.get_model(name, weights=None)
-    except (RuntimeError, NotImplementedError):  # a builder that reads tensor values
-        module = torchvision.models.get_model(name, weights=None)
     shape = default_shape(Source("torchvision", name=name))
     try:
         ops, out = read_module(module, shape, name)
