@@ -22,7 +22,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -38,7 +37,8 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core import project_io
 from cnnstudio.core.project_io import Project
-from cnnstudio.gui.training.worker import CallWorker, Job
+from cnnstudio.gui.job_dialog import JobDialog
+from cnnstudio.gui.training.worker import CallWorker
 
 #: format id -> (label, default file name; a folder for python)
 FORMATS = {
@@ -89,15 +89,15 @@ def export_call(source: ExportSource, fmt: str, out: Path, overwrite: bool
     return work
 
 
-class ExportDialog(QDialog):
+class ExportDialog(JobDialog):
     """Choose what, how and where; export in a worker; show what was verified."""
+
+    FAILED = "Export failed; nothing was written."
 
     def __init__(self, sources: list[ExportSource], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.sources = sources
-        self.job: Job | None = None
-        self.result: dict[str, Any] | None = None
         self.error: str | None = None
         self.source_box = QComboBox()
         for s in sources:
@@ -177,21 +177,15 @@ class ExportDialog(QDialog):
             return
         text = self.path_edit.text().strip()
         if not text:
-            self._show_error("Choose where to export to.")
+            self.show_error("Choose where to export to.")
             return
-        self.result, self.error = None, None
         self.report.clear()
         self.open_button.setEnabled(False)
         self.export_button.setEnabled(False)
         self.progress.setRange(0, 0)  # busy
         self.status.setText(f"Exporting and verifying {text}...")
-        worker = CallWorker(export_call(self.source(), self.fmt(), Path(text),
-                                        self.overwrite.isChecked()), needs_torch=True)
-        self.job = Job(worker)  # Python-owned (no Qt parent): released after its thread ends
-        self.job.done.connect(self._on_done)
-        self.job.failed.connect(self._on_failed)
-        self.job.ended.connect(self._on_ended)
-        self.job.start()
+        self.run_job(CallWorker(export_call(self.source(), self.fmt(), Path(text),
+                                            self.overwrite.isChecked()), needs_torch=True))
 
     @Slot(object)
     def _on_done(self, result: dict[str, Any]) -> None:
@@ -200,18 +194,7 @@ class ExportDialog(QDialog):
         self.report.setPlainText("\n".join(result["lines"]))
         self.open_button.setEnabled(True)
 
-    @Slot(str, str)
-    def _on_failed(self, kind: str, message: str) -> None:
-        self._show_error(message)
-
-    def _show_error(self, message: str) -> None:
-        self.error = message
-        self.status.setText("Export failed; nothing was written.")
-        self.report.setPlainText(message)
-
-    @Slot()
-    def _on_ended(self) -> None:
-        self.job = None
+    def job_ended(self) -> None:
         self.progress.setRange(0, 1)
         self.export_button.setEnabled(True)
 
@@ -221,10 +204,3 @@ class ExportDialog(QDialog):
             folder = Path(self.result["path"])
             folder = folder if folder.is_dir() else folder.parent
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
-
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        return self.job.shutdown(timeout_ms) if self.job is not None else True
-
-    def done(self, code: int) -> None:  # closing waits (bounded) for a running export
-        self.shutdown()
-        super().done(code)

@@ -20,7 +20,6 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -40,8 +39,9 @@ from cnnstudio.core.graph import Graph
 from cnnstudio.core.presets.origin import TORCHVISION_PRESETS
 from cnnstudio.gui.canvas.start_view import show_top
 from cnnstudio.gui.document import COLLAPSE_ABOVE
+from cnnstudio.gui.job_dialog import JobDialog
 from cnnstudio.gui.layout import collapsed_layout
-from cnnstudio.gui.training.worker import CallWorker, Job
+from cnnstudio.gui.training.worker import CallWorker
 
 if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow
@@ -102,8 +102,10 @@ def import_call(source: str, shape: tuple[int, int, int] | None, out: Path, over
     return work
 
 
-class ImportDialog(QDialog):
+class ImportDialog(JobDialog):
     """Choose a source and where the project goes; import in a worker; open the result."""
+
+    FAILED = "Import failed; nothing was written."
 
     def __init__(self, window: MainWindow | None = None, folder: Path | None = None,
                  parent: QWidget | None = None) -> None:
@@ -111,9 +113,6 @@ class ImportDialog(QDialog):
         self.setWindowTitle("Import")
         self.window_ = window
         self.folder = folder or Path.home()
-        self.job: Job | None = None
-        self.result: dict[str, Any] | None = None
-        self.error: str | None = None
         self.source_box = QComboBox()
         self.source_box.setEditable(True)
         self.source_box.addItems(["", *(f"torchvision.{p}" for p in TORCHVISION_PRESETS)])
@@ -211,7 +210,7 @@ class ImportDialog(QDialog):
             source = parse_source(self.source_text())
             shape = parse_shape(self.shape_edit.text())
         except (ModelImportError, ValueError) as exc:
-            self._show_error(str(exc))
+            self.show_error(str(exc))
             return
         out = Path(self.path_edit.text().strip() or self.folder / "imported.cnnproj")
         if source.runs_code:
@@ -223,7 +222,6 @@ class ImportDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 self.status.setText("Nothing was run.")
                 return
-        self.result, self.error = None, None
         self.report.clear()
         self.import_button.setEnabled(False)
         self.progress.setValue(0)
@@ -231,12 +229,7 @@ class ImportDialog(QDialog):
         worker = CallWorker(lambda cancel: {}, needs_torch=True)
         worker.function = import_call(self.source_text(), shape, out,
                                       self.overwrite.isChecked(), worker.progress.emit)
-        self.job = Job(worker)  # Python-owned (no Qt parent): released after its thread ends
-        self.job.progress.connect(self._on_progress)
-        self.job.done.connect(self._on_done)
-        self.job.failed.connect(self._on_failed)
-        self.job.ended.connect(self._on_ended)
-        self.job.start()
+        self.run_job(worker)
 
     @Slot(object)
     def _on_progress(self, event: dict[str, Any]) -> None:
@@ -260,26 +253,8 @@ class ImportDialog(QDialog):
         show_top(window.view)  # readable, from the Input down; F fits it all
         return True
 
-    @Slot(str, str)
-    def _on_failed(self, kind: str, message: str) -> None:
-        self._show_error(message)
-
-    def _show_error(self, message: str) -> None:
-        self.error = message
-        self.status.setText("Import failed; nothing was written.")
-        self.report.setPlainText(message)
-
-    @Slot()
-    def _on_ended(self) -> None:
-        self.job = None
+    def job_ended(self) -> None:
         self.import_button.setEnabled(True)
-
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        return self.job.shutdown(timeout_ms) if self.job is not None else True
-
-    def done(self, code: int) -> None:  # closing waits (bounded) for a running import
-        self.shutdown()
-        super().done(code)
 
 
 def open_import_dialog(window: MainWindow) -> ImportDialog:
