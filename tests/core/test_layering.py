@@ -66,9 +66,10 @@ def test_block_really_blocks() -> None:
     assert out.returncode != 0 and "blocked" in out.stderr
 
 
-def _walk_with_blocked(packages: list[str],
-                       blocked: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
-    """Import every module of ``packages`` in a process where ``blocked`` imports fail."""
+def _walk_with_blocked(packages: list[str], blocked: tuple[str, ...],
+                       modules: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Import every module of ``packages``, and ``modules``, in a process where ``blocked``
+    imports fail."""
     code = textwrap.dedent(f"""
         import importlib, pkgutil, sys
         class Block:
@@ -81,6 +82,8 @@ def _walk_with_blocked(packages: list[str],
             package = importlib.import_module(top)
             for info in pkgutil.walk_packages(package.__path__, top + "."):
                 importlib.import_module(info.name)
+        for name in {list(modules)!r}:
+            importlib.import_module(name)
         print("ok")
     """)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -89,8 +92,22 @@ def _walk_with_blocked(packages: list[str],
 def test_compiler_training_presets_torch_import_without_qt_or_gui() -> None:
     """torch-side packages never reach PySide6, pyqtgraph or cnnstudio.gui."""
     out = _walk_with_blocked(["cnnstudio.compiler", "cnnstudio.training",
-                              "cnnstudio.presets_torch", "cnnstudio.cli"],
+                              "cnnstudio.presets_torch", "cnnstudio.cli", "cnnstudio.importing"],
                              ("PySide6", "pyqtgraph"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+#: the ONNX side of the importer: onnx and numpy only (an ONNX file imports without torch)
+ONNX_IMPORT = ("cnnstudio.importing", "cnnstudio.importing.ops", "cnnstudio.importing.passes",
+               "cnnstudio.importing.builder", "cnnstudio.importing.onnx_ops",
+               "cnnstudio.importing.onnx_context", "cnnstudio.importing.onnx_reader",
+               "cnnstudio.importing.sources")
+
+
+def test_onnx_import_needs_neither_torch_nor_qt() -> None:
+    out = _walk_with_blocked([], ("torch", "torchvision", "PySide6", "pyqtgraph"),
+                             ONNX_IMPORT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
 
