@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from cnnstudio.gui.export_dialog import FORMATS
 from cnnstudio.gui.main_window import MainWindow
+from tests.gui.screenshots import capture, varied
 from tests.gui.test_canvas import drop_kind
 from tests.gui.test_guide_text import FENCE, pages
 
@@ -41,21 +41,6 @@ def shots(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     root = Path(folder).resolve() if folder else tmp_path / "docs"
     (root / "guide").mkdir(parents=True, exist_ok=True)
     return root
-
-
-def capture(widget: QWidget, path: Path) -> QImage:
-    for _ in range(5):
-        QApplication.processEvents()
-    image = widget.grab().toImage()
-    assert image.save(str(path))
-    return image
-
-
-def varied(image: QImage) -> bool:
-    """More than a blank rectangle: many distinct colours."""
-    small = image.scaled(120, 80)
-    colours = {small.pixel(x, y) for x in range(small.width()) for y in range(small.height())}
-    return len(colours) > 20
 
 
 def shown(qtbot: Any, window: MainWindow, size: tuple[int, int] = SIZE) -> None:

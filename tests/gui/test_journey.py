@@ -10,14 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QWidget
 
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.export_dialog import FORMATS
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.resources import resource_path
 from cnnstudio.training.datasets import load_source
+from tests.gui.screenshots import capture, varied
 
 TIMEOUT_MS = 180_000
 
@@ -26,21 +25,6 @@ TIMEOUT_MS = 180_000
 def shots(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     folder = request.config.getoption("--screenshots")
     return Path(folder) if folder else tmp_path
-
-
-def capture(widget: QWidget, path: Path) -> QImage:
-    for _ in range(5):
-        QApplication.processEvents()
-    image = widget.grab().toImage()
-    assert image.save(str(path))
-    return image
-
-
-def varied(image: QImage) -> bool:
-    """More than a blank rectangle: many distinct colours."""
-    small = image.scaled(120, 80)
-    colours = {small.pixel(x, y) for x in range(small.width()) for y in range(small.height())}
-    return len(colours) > 20
 
 
 def digit_files(folder: Path, count: int = 4) -> list[Path]:
