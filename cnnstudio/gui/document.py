@@ -21,7 +21,7 @@ from PySide6.QtGui import QUndoStack
 
 from cnnstudio.core import project_io
 from cnnstudio.core.graph import Graph
-from cnnstudio.core.layout import layered_positions
+from cnnstudio.core.layout import COLLAPSE_ABOVE, collapsed_layout, layered_positions
 from cnnstudio.core.project_io import Project
 from cnnstudio.core.shapes import ShapeEngine
 from cnnstudio.gui import clipboard
@@ -39,10 +39,9 @@ from cnnstudio.gui.commands import (
     SetParam,
     SetTrainable,
 )
-from cnnstudio.gui.layout import collapsed_layout, fold_shift
+from cnnstudio.gui.layout import fold_shift
 
 #: presets and files with more nodes than this open with every group collapsed
-COLLAPSE_ABOVE = 60
 Position = tuple[float, float]
 
 
@@ -84,8 +83,8 @@ class Document(QObject):
         """Load a project file (``ProjectFileError`` when it cannot be read)."""
         project = project_io.load(path)
         doc = cls(project, Path(path))
-        if "collapsed_groups" not in project.metadata:
-            doc.collapse_all_if_large()
+        if "collapsed_groups" not in project.metadata:  # as presets open: compact
+            doc.collapse_all_if_large(relayout=True)
         return doc
 
     def collapse_all_if_large(self, relayout: bool = False) -> None:

@@ -3,8 +3,9 @@ presets, and recovery after a crash (a mixin of ``MainWindow``).
 
 Opening builds a new ``Document`` first, so a broken file (``ProjectFileError``) is reported
 in a message box and leaves the open document untouched. Examples open without a path (a
-save never writes into the bundled resources); presets open collapsed when they are large.
-Both open at a readable zoom from the Input down (``canvas.start_view.show_top``).
+save never writes into the bundled resources); presets, and files saved without their
+groups' state, open collapsed and laid out compactly when they are large. Files, examples
+and presets open at a readable zoom from the Input down (``canvas.start_view.show_top``).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class FileOps(_Base):
             return False
         self.set_document(doc)
         self.recent.add(path)
+        show_top(self.view)  # readable, from the Input down; F fits it all
         return True
 
     def open_example(self, path: Path) -> bool:
@@ -95,7 +97,6 @@ class FileOps(_Base):
         self.doc.path, self.doc.name = None, path.stem  # save elsewhere, not into the bundle
         self._update_title()
         self.recent.remove(str(path.resolve()))
-        show_top(self.view)  # readable, from the Input down; F fits it all
         return True
 
     def open_preset(self, preset_id: str) -> bool:

@@ -35,12 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.core.graph import Graph
 from cnnstudio.core.presets.origin import TORCHVISION_PRESETS
-from cnnstudio.gui.canvas.start_view import show_top
-from cnnstudio.gui.document import COLLAPSE_ABOVE
 from cnnstudio.gui.job_dialog import JobDialog
-from cnnstudio.gui.layout import collapsed_layout
 from cnnstudio.gui.training.worker import CallWorker
 
 if TYPE_CHECKING:
@@ -72,17 +68,6 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def arrange(graph: Graph) -> dict[str, Any]:
-    """As a preset opens: a large design with its groups collapsed and laid out compactly
-    (the metadata that keeps them collapsed when the project is opened)."""
-    groups = sorted({n.group for n in graph.nodes.values() if n.group})
-    if len(graph.nodes) <= COLLAPSE_ABOVE or not groups:
-        return {}
-    for nid, xy in collapsed_layout(graph, set(groups)).items():
-        graph.move(nid, xy)
-    return {"collapsed_groups": groups}
-
-
 def import_call(source: str, shape: tuple[int, int, int] | None, out: Path, overwrite: bool,
                 emit: Callable[[dict[str, Any]], None]
                 ) -> Callable[[threading.Event], dict[str, Any]]:
@@ -96,8 +81,7 @@ def import_call(source: str, shape: tuple[int, int, int] | None, out: Path, over
             emit({"fraction": fraction, "text": text})
 
         result = import_model(source, shape, progress=progress)
-        project, weights = save_import(result, out, overwrite=overwrite,
-                                       metadata=arrange(result.imported.graph))
+        project, weights = save_import(result, out, overwrite=overwrite)
         return {"lines": result.lines(), "project": str(project), "weights": str(weights)}
     return work
 
@@ -248,10 +232,7 @@ class ImportDialog(JobDialog):
 
     def _open(self, path: Path) -> bool:
         window = self.window_
-        if window is None or not window.open_file(path):
-            return False
-        show_top(window.view)  # readable, from the Input down; F fits it all
-        return True
+        return window is not None and window.open_file(path)  # at a readable zoom
 
     def job_ended(self) -> None:
         self.import_button.setEnabled(True)

@@ -26,6 +26,7 @@ from cnnstudio.compiler.export_safetensors import weights_metadata
 from cnnstudio.compiler.weights import state_tensors
 from cnnstudio.core import project_io
 from cnnstudio.core.files import write_bytes_atomic
+from cnnstudio.core.layout import collapse_large
 from cnnstudio.core.project_io import Project
 from cnnstudio.core.shapes import analyse
 from cnnstudio.importing.builder import Imported, build
@@ -177,8 +178,9 @@ def verify(source: Source, module: nn.Module | None, model: nn.Module,
 def save_import(result: ImportResult, project_path: str | Path,
                 weights_path: str | Path | None = None, *, overwrite: bool = False,
                 metadata: dict[str, Any] | None = None) -> tuple[Path, Path]:
-    """Write the project and its weights (default: beside it, ``.safetensors``);
-    ``metadata`` is added to the project's (the app's collapsed groups)."""
+    """Write the project and its weights (default: beside it, ``.safetensors``). A large
+    design is saved with its groups collapsed and laid out compactly (``collapse_large``), so
+    it opens readably, as presets do; ``metadata`` is added to the project's."""
     project_path = Path(project_path)
     weights = Path(weights_path) if weights_path is not None \
         else project_path.with_suffix(".safetensors")
@@ -188,9 +190,11 @@ def save_import(result: ImportResult, project_path: str | Path,
         if path.exists() and not overwrite:
             raise ModelImportError(f"{path} exists; choose another name, or replace it")
     label = result.source.label
+    collapsed = collapse_large(result.imported.graph)
     project = Project(result.imported.graph, name=Path(project_path).stem,
                       description=f"Imported from {label}",
                       metadata={"imported_from": label, "weights": weights.name,
+                                **({"collapsed_groups": collapsed} if collapsed else {}),
                                 **(metadata or {})})
     weights.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(weights, save(state_tensors(result.model),

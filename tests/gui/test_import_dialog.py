@@ -125,3 +125,40 @@ def test_closing_the_window_stops_a_running_import(window: MainWindow, qtbot: An
     window.close()  # cancels: the worker stops at the next stage, within the bounded wait
     assert dialog.job is None
     assert not out.exists() and dialog.result is None
+
+
+def test_a_large_model_imported_by_the_cli_opens_compact(window: MainWindow, qtbot: Any,
+                                                         tmp_path: Path) -> None:
+    from cnnstudio.cli import main
+    from cnnstudio.core.layout import Y_GAP
+    from cnnstudio.core.project_io import load, save
+
+    out = tmp_path / "mobilenet.cnnproj"
+    assert main(["import", "torchvision.mobilenet_v3_small", "--input-shape", "3,64,64",
+                 "--out", str(out)]) == 0
+    saved = load(out)
+    assert sorted(saved.metadata["collapsed_groups"]) == sorted(
+        {n.group for n in saved.graph.nodes.values() if n.group})
+    assert window.open_file(out)
+    doc = window.doc
+    assert doc is not None and doc.collapsed == set(doc.groups())
+    ys = sorted({round(n.position[1]) for n in doc.graph.nodes.values()})
+    assert len(ys) < len(doc.graph.nodes) / 3  # the groups laid out as units
+
+    # a large design saved without that metadata (an older file) opens compact too
+    saved.metadata.pop("collapsed_groups")
+    names = sorted({n.group for n in saved.graph.nodes.values() if n.group})
+    for nid, node in saved.graph.nodes.items():  # each group moved far apart from the next
+        x, y = node.position
+        shift = 5_000.0 * names.index(node.group) if node.group else 0.0
+        saved.graph.move(nid, (x, y + shift))
+    spread = tmp_path / "spread.cnnproj"
+    save(saved, spread)
+    assert window.open_file(spread)
+    doc = window.doc
+    assert doc is not None and doc.collapsed == set(doc.groups())
+    units: dict[str, list[float]] = {}
+    for nid, node in doc.graph.nodes.items():
+        units.setdefault(node.group or nid, []).append(node.position[1])
+    centres = [(min(ys) + max(ys)) / 2 for ys in units.values()]
+    assert max(centres) - min(centres) <= Y_GAP * len(units)  # no 5,000-pixel gaps
