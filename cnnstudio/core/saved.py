@@ -2,7 +2,8 @@
 
 Training keeps, from the forward pass until the backward pass has used them, the tensors
 each operation needs to compute its gradients (what ``torch.autograd.graph.
-saved_tensors_hooks`` sees). ``SAVES`` says which, per layer kind, in a small vocabulary;
+saved_tensors_hooks`` sees). Each kind's declaration says which (``LayerSpec.saves``, in
+``cnnstudio.core.layers``), in a small vocabulary;
 ``cnnstudio.core.memory`` turns them into bytes, counting a tensor kept by two nodes once
 (a ReLU keeps its output, and the convolution after it keeps the same tensor as its input).
 
@@ -22,68 +23,26 @@ Words of the vocabulary:
 
 A fused activation (the ``activation`` parameter of Conv2d, Dense, ...) keeps what the
 activation kind of that name keeps (``fused_rule``). The rules were read off PyTorch 2.14
-(``tests/core/test_memory_measured.py`` holds them against it for every preset).
+(``tests/training/test_memory_measured.py`` holds them against it for every preset).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-Rule = tuple[str, ...] | Callable[[Mapping[str, Any]], tuple[str, ...]]
+from cnnstudio.core.layers import LAYERS
 
 WORDS = ("input", "output", "view", "copy", "indices", "mid", "channel_stats",
          "position_stats", "channel_noise")
 
 
-def _adaptive_avg(params: Mapping[str, Any]) -> tuple[str, ...]:
-    """A 1x1 adaptive average is a mean, which keeps nothing; other grids keep the input."""
-    return () if tuple(params["output_size"]) == (1, 1) else ("input",)
-
-
-SAVES: dict[str, Rule] = {
-    "Input": (),
-    "Identity": ("view",),
-    "Flatten": ("view",),
-    "Cropping2d": ("view",),
-    "ZeroPad2d": (),
-    "Conv2d": ("input",),
-    "DepthwiseConv2d": ("input",),
-    "SeparableConv2d": ("input", "mid"),
-    "Dense": ("input",),
-    "MaxPool2d": ("input", "indices"),
-    "MinPool2d": ("copy", "indices"),
-    "AvgPool2d": ("input",),
-    "AdaptiveAvgPool2d": _adaptive_avg,
-    "AdaptiveMaxPool2d": ("input", "output"),  # plus a few row maxima, left out
-    "GlobalAvgPool": (),
-    "GlobalMaxPool": ("input", "output"),
-    "BatchNorm": ("input", "channel_stats"),
-    "LayerNorm": ("input", "position_stats"),
-    "LocalResponseNorm": ("input", "copy", "copy", "copy"),
-    "LayerScale": ("input",),
-    "Dropout": ("copy",),
-    "Dropout2d": ("channel_noise",),
-    "Add": (),
-    "Concat": (),
-    "Multiply": ("input",),
-    "ReLU": ("output",),
-    "ReLU6": ("input",),
-    "LeakyReLU": ("input",),
-    "ELU": ("input",),
-    "GELU": ("input",),
-    "SiLU": ("input",),
-    "Hardswish": ("input",),
-    "Hardsigmoid": ("input",),
-    "Sigmoid": ("output",),
-    "Tanh": ("output",),
-    "Softmax": ("output",),
-}
-
-
 def rule(kind: str, params: Mapping[str, Any]) -> tuple[str, ...]:
-    """The words of ``kind`` with these parameters (KeyError for a kind without a rule)."""
-    r = SAVES[kind]
+    """The words of ``kind`` with these parameters (KeyError for an unknown kind or one
+    that does not declare them)."""
+    r = LAYERS[kind].saves
+    if r is None:
+        raise KeyError(f"{kind} does not declare what it saves for backward")
     return r(params) if callable(r) else r
 
 
@@ -92,7 +51,7 @@ def fused_rule(activation: str) -> tuple[str, ...]:
     if activation == "none":
         return ()
     key = activation.replace("_", "")
-    for kind in SAVES:
+    for kind in LAYERS:
         if kind.lower() == key:
             return rule(kind, {})
     raise KeyError(activation)

@@ -21,7 +21,7 @@ from cnnstudio.core.memory import (
     state_per_param,
 )
 from cnnstudio.core.presets import build_preset
-from cnnstudio.core.saved import SAVES, WORDS, fused_rule, rule
+from cnnstudio.core.saved import WORDS, fused_rule, rule
 from cnnstudio.training.options import OPTIMIZERS, PRECISIONS
 
 
@@ -38,8 +38,8 @@ def small(frozen: bool = False) -> Graph:
 
 
 def test_every_layer_kind_has_a_rule_in_the_vocabulary() -> None:
-    assert set(SAVES) == set(LAYERS)
     for kind, spec in LAYERS.items():
+        assert spec.saves is not None, f"{kind} declares no saves"
         assert set(rule(kind, spec.defaults())) <= set(WORDS), kind
     for name in ACTIVATIONS:
         fused_rule(name)  # every fused activation finds its kind

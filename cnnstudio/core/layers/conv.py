@@ -97,12 +97,14 @@ SPECS = [
          BIAS, ACTIVATION),
         prefix="conv", has_weights=True, conv=True, classifier_param="filters",
         receptive=windowed(True), keras="Conv2D",
+        saves=("input",),
     ),
     LayerSpec(
         "DepthwiseConv2d", "Convolution", "One filter per input channel (groups = channels)",
         depthwise, (KERNEL, STRIDE, PADDING, DILATION, MULTIPLIER, BIAS, ACTIVATION),
         prefix="dwconv", has_weights=True, conv=True, receptive=windowed(True),
         keras="DepthwiseConv2D",
+        saves=("input",),
     ),
     LayerSpec(
         "SeparableConv2d", "Convolution",
@@ -112,5 +114,6 @@ SPECS = [
          ParamSpec("bias", "bool", True, "Learn a bias in the pointwise step"), ACTIVATION),
         prefix="sepconv", has_weights=True, conv=True, receptive=windowed(True),
         keras="SeparableConv2D",
+        saves=("input", "mid"),
     ),
 ]

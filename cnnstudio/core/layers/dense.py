@@ -59,7 +59,7 @@ RATE = ParamSpec("rate", "float", 0.5, "Fraction dropped while training", 0.0, 1
 
 SPECS = [
     LayerSpec("Flatten", "Reshape", "Unroll a feature map into a vector", flatten,
-              prefix="flatten", after_classifier=True, receptive=whole),
+              prefix="flatten", after_classifier=True, receptive=whole, saves=("view",)),
     LayerSpec(
         "Dense", "Dense", "Fully connected layer: every input to every unit", dense,
         (ParamSpec("units", "int", 128, "Number of output units", 1, MAX_SIZE * 16),
@@ -67,9 +67,10 @@ SPECS = [
          ParamSpec("activation", "choice", "none", "Activation applied after the layer",
                    choices=ACTIVATIONS)),
         prefix="dense", has_weights=True, classifier_param="units", receptive=whole,
+        saves=("input",),
     ),
     LayerSpec("Dropout", "Dropout", "Randomly zero values while training", dropout, (RATE,),
-              prefix="dropout", after_classifier=True),
+              prefix="dropout", after_classifier=True, saves=("copy",)),
     LayerSpec("Dropout2d", "Dropout", "Randomly zero whole channels while training", dropout2d,
-              (RATE,), prefix="dropout2d", keras="SpatialDropout2D"),
+              (RATE,), prefix="dropout2d", keras="SpatialDropout2D", saves=("channel_noise",)),
 ]

@@ -86,11 +86,11 @@ INPUTS = ParamSpec("inputs", "int", 2, "Number of input ports", 2, 64)
 
 SPECS = [
     LayerSpec("Add", "Merge", "Element-wise sum (residual / skip connections)", add, (INPUTS,),
-              inputs=-1, prefix="add", merge="add", receptive=merge),
+              inputs=-1, prefix="add", merge="add", receptive=merge, saves=()),
     LayerSpec("Concat", "Merge", "Join inputs along the channels (Inception, DenseNet)", concat,
               (INPUTS,), inputs=-1, prefix="concat", merge="concat", receptive=merge,
-              keras="Concatenate"),
+              keras="Concatenate", saves=()),
     LayerSpec("Multiply", "Merge", "Element-wise product with broadcasting (squeeze-excitation)",
               multiply, (INPUTS,), inputs=-1, prefix="multiply", merge="multiply",
-              receptive=merge),
+              receptive=merge, saves=("input",)),
 ]

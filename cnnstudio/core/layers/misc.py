@@ -58,15 +58,16 @@ SPECS = [
          ParamSpec("height", "int", 28, "Image height in pixels", 1, 16384),
          ParamSpec("width", "int", 28, "Image width in pixels", 1, 16384)),
         inputs=0, prefix="input", keras="InputLayer",
+        saves=(),
     ),
     LayerSpec("Identity", "Reshape", "Passes its input through (a placeholder)", identity,
-              prefix="identity", after_classifier=True),
+              prefix="identity", after_classifier=True, saves=("view",)),
     LayerSpec("ZeroPad2d", "Reshape", "Add zero borders (top, bottom, left, right)", zeropad,
               (ParamSpec("padding", "pad4", 1, "Pixels: one value, (vertical, horizontal) or "
                          "(top, bottom, left, right)", 0, 4096),),
-              prefix="zeropad", receptive=border(1, "padding"), keras="ZeroPadding2D"),
+              prefix="zeropad", receptive=border(1, "padding"), keras="ZeroPadding2D", saves=()),
     LayerSpec("Cropping2d", "Reshape", "Remove borders (top, bottom, left, right)", crop,
               (ParamSpec("cropping", "pad4", 1, "Pixels: one value, (vertical, horizontal) or "
                          "(top, bottom, left, right)", 0, 4096),),
-              prefix="crop", receptive=border(-1, "cropping"), keras="Cropping2D"),
+              prefix="crop", receptive=border(-1, "cropping"), keras="Cropping2D", saves=("view",)),
 ]

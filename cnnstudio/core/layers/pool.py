@@ -55,28 +55,36 @@ WINDOW = fields.windowed(False)
 KEEPDIMS = ParamSpec("keepdims", "bool", False, "Keep a 1x1 map (C x 1 x 1) instead of a vector")
 OUTPUT = ParamSpec("output_size", "pair", 1, "Output height x width", 1, 1024)
 
+def adaptive_avg_saves(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """A 1x1 adaptive average is a mean, which keeps nothing; other grids keep the input."""
+    return () if tuple(params["output_size"]) == (1, 1) else ("input",)
+
+
 SPECS = [
     LayerSpec("MaxPool2d", "Pooling", "Largest value in each window", windowed("MaxPool2d"),
               (KERNEL, STRIDE, PADDING, CEIL), prefix="maxpool", window_pool=True,
-              receptive=WINDOW, keras="MaxPooling2D"),
+              receptive=WINDOW, keras="MaxPooling2D", saves=("input", "indices")),
     LayerSpec("AvgPool2d", "Pooling", "Mean of each window", windowed("AvgPool2d"),
               (KERNEL, STRIDE, PADDING, CEIL,
                ParamSpec("count_include_pad", "bool", True,
                          "Count zero padding in the mean (ignored with 'same', as in Keras)")),
-              prefix="avgpool", window_pool=True, receptive=WINDOW, keras="AveragePooling2D"),
+              prefix="avgpool", window_pool=True, receptive=WINDOW, keras="AveragePooling2D",
+              saves=("input",)),
     LayerSpec("MinPool2d", "Pooling", "Smallest value in each window", windowed("MinPool2d"),
               (KERNEL, STRIDE, PADDING, CEIL), prefix="minpool", window_pool=True,
-              receptive=WINDOW),
+              receptive=WINDOW, saves=("copy", "indices")),
     LayerSpec("AdaptiveAvgPool2d", "Pooling", "Average into a fixed output grid",
               adaptive("AdaptiveAvgPool2d"), (OUTPUT,), prefix="adaptive_avgpool",
-              after_classifier=True, receptive=fields.adaptive),
+              after_classifier=True, receptive=fields.adaptive, saves=adaptive_avg_saves),
     LayerSpec("AdaptiveMaxPool2d", "Pooling", "Max into a fixed output grid",
               adaptive("AdaptiveMaxPool2d"), (OUTPUT,), prefix="adaptive_maxpool",
-              after_classifier=True, receptive=fields.adaptive),
+              after_classifier=True, receptive=fields.adaptive, saves=("input", "output")),
     LayerSpec("GlobalAvgPool", "Pooling", "Mean of each channel over the whole map",
               global_pool("GlobalAvgPool"), (KEEPDIMS,), prefix="global_avgpool",
-              after_classifier=True, receptive=fields.whole, keras="GlobalAveragePooling2D"),
+              after_classifier=True, receptive=fields.whole, keras="GlobalAveragePooling2D",
+              saves=()),
     LayerSpec("GlobalMaxPool", "Pooling", "Max of each channel over the whole map",
               global_pool("GlobalMaxPool"), (KEEPDIMS,), prefix="global_maxpool",
-              after_classifier=True, receptive=fields.whole, keras="GlobalMaxPooling2D"),
+              after_classifier=True, receptive=fields.whole, keras="GlobalMaxPooling2D",
+              saves=("input", "output")),
 ]

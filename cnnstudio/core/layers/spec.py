@@ -157,6 +157,10 @@ class Result:
 Rule = Callable[[list[Shape], Mapping[str, Any]], Result]
 
 
+#: what a kind keeps for backward: words of ``core.saved.WORDS``, or a function of the params
+SavedRule = tuple[str, ...] | Callable[[Mapping[str, Any]], tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """A layer kind: parameters, input count, category, and its shape rule.
@@ -174,6 +178,8 @@ class LayerSpec:
     - ``after_classifier``: may follow the classifier at the end of a network, keeping the
       number of classes (retargeting walks back through it to find the classifier).
     - ``receptive``: its receptive-field rule along one axis (``fields.py``).
+    - ``saves``: what it keeps for the backward pass, in ``core.saved``'s words (or a function
+      of the parameters giving them); the memory estimate counts them.
     - ``keras``: the Keras class that prints for it in a Keras summary (empty: the kind).
     """
 
@@ -192,6 +198,7 @@ class LayerSpec:
     after_classifier: bool = False
     receptive: fields.FieldRule = fields.identity
     keras: str = ""
+    saves: SavedRule | None = None  # None: not declared (a test requires it of every kind)
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:
