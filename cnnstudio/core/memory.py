@@ -8,12 +8,12 @@
   autocast makes and the backward pass keeps,
 - their gradients (float32, one per trainable parameter),
 - the optimiser's state (float32 per trainable parameter: ``OPTIMIZER_STATE``),
-- the activations kept for the backward pass (each kind's ``LayerSpec.saves`` says which
-  tensors it keeps, in ``cnnstudio.core.saved``'s words; a tensor kept by several nodes counts once; the loss keeps its log-probabilities,
-  the targets and a float32 scalar). Under autocast, tensors after a convolution or Dense
-  node are 2 bytes a value, statistics stay float32, indices are int64, and a LayerScale (a
-  float32 parameter times its input) gives float32 again, as autocast on the CPU does (on a
-  GPU autocast also runs LayerNorm in float32).
+- the activations kept for the backward pass (each kind's ``LayerSpec.saves`` says which tensors
+  it keeps, in ``cnnstudio.core.saved``'s words; a tensor kept by several nodes counts once; the
+  loss keeps its log-probabilities, the targets and a float32 scalar). Under autocast, tensors
+  after a convolution or Dense node are 2 bytes a value, statistics stay float32, indices are
+  int64, and a LayerScale (a float32 parameter times its input) gives float32 again, as autocast
+  on the CPU does (on a GPU autocast also runs LayerNorm in float32).
 
 Activations grow with the batch and the rest does not, so ``max_batch(memory)`` is the
 largest batch whose total stays within ``USABLE_SHARE`` of ``memory`` (the rest is left for
