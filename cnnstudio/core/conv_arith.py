@@ -11,14 +11,18 @@ engine's own rule, so a window that does not fit raises its ``ShapeProblem`` wit
 arithmetic and a fix.
 
 ``conv_cell`` and ``pool_cell`` return the terms of one output cell (each input value, where
-it lies, its weight) and ``Cell.text()`` writes them out: ``1×0 + 2×1 + ... = 7``.
-Arrays are (C, H, W) float64; images are one channel, (1, H, W). Pure NumPy: no torch, no Qt.
+it lies, its weight) and ``Cell.text()`` writes them out: ``1×0 + 2×1 + ... = 7``; a filter
+over several input channels is written one channel at a time, then the total:
+``R: ... = a,  G: ... = b,  B: ... = c;  a + b + c + bias = value`` (``Cell.channel_sums``).
+``filter_map`` is one filter's output over all its input channels (a node's feature map).
+Arrays are (C, H, W) float64: a grey image is (1, H, W), a colour one (3, H, W). Pure NumPy:
+no torch, no Qt.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +33,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from cnnstudio.core.layers.window import same_pads, window
 
 Array = npt.NDArray[np.float64]
+#: a filter over more channels than this is written as its channel sums only (no products)
+MAX_WRITTEN_CHANNELS = 4
 Pair = tuple[int, int]
 POOL_MODES = ("max", "avg", "min")
 #: fill of the padding for each pooling mode: padding never wins a max or a min
@@ -92,6 +98,26 @@ def correlate(x: Array, weight: Array, bias: Array | None = None, stride: Pair =
     if bias is not None:
         result += np.asarray(bias, np.float64).reshape(-1, 1, 1)
     return result
+
+
+def filter_map(x: Array, weight: Array, index: int, bias: Array | None = None,
+               stride: Pair = (1, 1), padding: Any = "valid", dilation: Pair = (1, 1),
+               groups: int = 1, activation: str = "none") -> Array:
+    """Filter ``index``'s output (H_out, W_out): the sum over the input channels of its group
+    of each channel correlated with its slice, plus its bias, then the activation; exactly
+    channel ``index`` of the node's feature map, computed for that filter alone."""
+    x, weight = np.asarray(x, np.float64), np.asarray(weight, np.float64)
+    filters, per_group = weight.shape[:2]
+    if not 0 <= index < filters:
+        raise ValueError(f"filter {index} is not one of the {filters} filter(s)")
+    first = index // (filters // groups) * per_group
+    if x.shape[0] != per_group * groups:
+        raise ValueError(f"a {x.shape[0]}-channel input does not fit weights of shape "
+                         f"{tuple(weight.shape)} in {groups} group(s)")
+    b = None if bias is None else np.asarray(bias, np.float64)[index:index + 1]
+    out = correlate(x[first:first + per_group], weight[index:index + 1], b, stride, padding,
+                    dilation)
+    return np.asarray(activate(out, activation)[0], np.float64)
 
 
 def pool(x: Array, mode: str, kernel: Pair, stride: Pair, padding: Any = "valid",
@@ -198,8 +224,20 @@ class Cell:
     value: float = 0.0  # the output
     divisor: int = 1  # of an average
 
-    def text(self) -> str:
-        """The arithmetic: ``1×0 + 2×1 + ... = 7`` (then the bias and the activation)."""
+    def channel_sums(self) -> list[tuple[int, float]]:
+        """(channel, the sum of its products) for each input channel of a conv cell, in
+        order: they add up to ``total - bias``."""
+        sums: dict[int, float] = {}
+        for t in self.terms:
+            sums[t.channel] = sums.get(t.channel, 0.0) + t.value * (t.weight or 0.0)
+        return list(sums.items())
+
+    def text(self, names: Sequence[str] | None = None) -> str:
+        """The arithmetic: ``1×0 + 2×1 + ... = 7`` (then the bias and the activation). A conv
+        cell over several channels is written a channel at a time (``names[c]`` or ``c0``,
+        ``c1``, ...): ``R: ... = a,  G: ... = b;  a + b + bias = total``."""
+        if self.op == "conv" and len(self.channel_sums()) > 1:
+            return self._channels_text(names)
         if self.op == "conv":
             parts = [f"{fmt(t.value)}×{_paren(t.weight or 0.0)}" for t in self.terms]
             sums = " + ".join(parts) or "0"
@@ -210,6 +248,25 @@ class Cell:
         else:
             sums = f"{self.op}({', '.join(fmt(t.value) for t in self.terms)})"
         text = f"{sums} = {fmt(self.total)}"
+        if self.activation != "none":
+            text += f";  {self.activation}({fmt(self.total)}) = {fmt(self.value)}"
+        return text
+
+    def _channels_text(self, names: Sequence[str] | None) -> str:
+        sums = self.channel_sums()
+        written = len(sums) <= MAX_WRITTEN_CHANNELS
+        parts = []
+        for channel, total in sums:
+            name = names[channel] if names is not None and channel < len(names) \
+                else f"c{channel}"
+            products = " + ".join(f"{fmt(t.value)}×{_paren(t.weight or 0.0)}"
+                                  for t in self.terms if t.channel == channel)
+            parts.append(f"{name}: {products} = {fmt(total)}" if written
+                         else f"{name} = {fmt(total)}")
+        added = " + ".join(_paren(total) for _, total in sums)
+        if self.bias:
+            added += f" + {_paren(self.bias)}"
+        text = ",  ".join(parts) + f";  {added} = {fmt(self.total)}"
         if self.activation != "none":
             text += f";  {self.activation}({fmt(self.total)}) = {fmt(self.value)}"
         return text

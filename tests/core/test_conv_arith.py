@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from cnnstudio.compiler import build_model
 from cnnstudio.core.builder import GraphBuilder
 from cnnstudio.core.conv_arith import (
+    MAX_WRITTEN_CHANNELS,
     activate,
     conv_cell,
     correlate,
+    filter_map,
     output_size,
     pool,
     pool_cell,
@@ -142,10 +144,68 @@ def test_conv_cell_with_padding_bias_activation_and_stride() -> None:
             for j in range(out.shape[2]):
                 cell = conv_cell(x, weight, i, j, bias, (2, 1), "same", (1, 2), "relu", f)
                 assert cell.value == pytest.approx(out[f, i, j], abs=1e-12)
-    corner = conv_cell(x, weight, 0, 0, bias, (2, 1), "same", (1, 2), "relu", 1)
+    corner = conv_cell(x[:1], weight[:, :1], 0, 0, bias, (2, 1), "same", (1, 2), "relu", 1)
     assert any(t.padding and t.value == 0 for t in corner.terms)
     assert corner.text().endswith(f"relu({corner.text().split(' = ')[1].split(';')[0]}) = "
                                   f"{corner.text().rsplit(' = ', 1)[1]}")
+
+
+@FAST
+@given(st.integers(2, 5), st.integers(1, 4), st.integers(4, 10), st.integers(4, 10),
+       st.tuples(st.integers(1, 4), st.integers(1, 4)), pair, pair,
+       st.sampled_from(["valid", (1, 0), (2, 1)]), st.sampled_from(["none", "relu", "tanh"]),
+       st.integers(0, 2**31 - 1))
+def test_filter_map_sums_all_channels_as_conv2d(channels: int, filters: int, h: int, w: int,
+                                                kernel: tuple[int, int],
+                                                stride: tuple[int, int],
+                                                dilation: tuple[int, int], padding: object,
+                                                activation: str, seed: int) -> None:
+    """Each filter over all its input channels (groups=1) is that channel of F.conv2d's
+    output; each output cell's per-channel sums add up (with the bias) to it."""
+    eff = [(k - 1) * d + 1 for k, d in zip(kernel, dilation, strict=True)]
+    assume(h >= eff[0] and w >= eff[1])
+    rng = np.random.default_rng(seed)
+    x, weight = rng.normal(size=(channels, h, w)), rng.normal(size=(filters, channels, *kernel))
+    bias = rng.normal(size=filters)
+    theirs = F.conv2d(t64(x), torch.from_numpy(weight), torch.from_numpy(bias), stride,
+                      0 if padding == "valid" else padding, dilation, groups=1)[0]
+    theirs = {"none": theirs, "relu": torch.relu(theirs), "tanh": torch.tanh(theirs)}[activation]
+    for f in range(filters):
+        ours = filter_map(x, weight, f, bias, stride, padding, dilation, 1, activation)
+        np.testing.assert_allclose(ours, theirs[f].numpy(), rtol=1e-9, atol=1e-9)
+    f = int(rng.integers(filters))
+    ours = filter_map(x, weight, f, bias, stride, padding, dilation, 1, "none")
+    i, j = int(rng.integers(ours.shape[0])), int(rng.integers(ours.shape[1]))
+    cell = conv_cell(x, weight, i, j, bias, stride, padding, dilation, activation, f)
+    sums = cell.channel_sums()
+    assert [c for c, _ in sums] == list(range(channels))
+    for c, total in sums:  # each channel's sum is its own single-channel correlation
+        alone = correlate(x[c:c + 1], weight[f:f + 1, c:c + 1], None, stride, padding, dilation)
+        assert total == pytest.approx(alone[0, i, j], abs=1e-9)
+    assert sum(total for _, total in sums) + bias[f] == pytest.approx(ours[i, j], abs=1e-9)
+    assert cell.value == pytest.approx(theirs[f, i, j].item(), abs=1e-9)
+
+
+def test_channel_sums_written_out() -> None:
+    """A 3-channel cell reads 'R: ... = a,  G: ... = b,  B: ... = c;  a + b + c + bias =
+    total', the products of each channel with their own weights."""
+    x = np.stack([np.full((3, 3), 1.0), np.full((3, 3), 2.0), np.full((3, 3), 0.5)])
+    weight = np.zeros((2, 3, 2, 2))
+    weight[1, 0], weight[1, 1], weight[1, 2] = 1.0, -1.0, 2.0
+    cell = conv_cell(x, weight, 0, 0, np.array([0.0, 0.25]), activation="relu", filter_index=1)
+    assert cell.channel_sums() == [(0, 4.0), (1, -8.0), (2, 4.0)]
+    assert cell.text(("R", "G", "B")) == (
+        "R: 1×1 + 1×1 + 1×1 + 1×1 = 4,  G: 2×(-1) + 2×(-1) + 2×(-1) + 2×(-1) = -8,  "
+        "B: 0.5×2 + 0.5×2 + 0.5×2 + 0.5×2 = 4;  4 + (-8) + 4 + 0.25 = 0.25;  "
+        "relu(0.25) = 0.25")
+    assert cell.text().startswith("c0: 1×1 + ")
+    many = conv_cell(np.ones((MAX_WRITTEN_CHANNELS + 1, 2, 2)),
+                     np.ones((1, MAX_WRITTEN_CHANNELS + 1, 2, 2)), 0, 0)
+    assert many.text() == ",  ".join(
+        f"c{c} = 4" for c in range(MAX_WRITTEN_CHANNELS + 1)) + ";  " + " + ".join(
+        ["4"] * (MAX_WRITTEN_CHANNELS + 1)) + f" = {4 * (MAX_WRITTEN_CHANNELS + 1)}"
+    with pytest.raises(ValueError, match="filter 2 is not one of the 2"):
+        filter_map(x, weight, 2)
 
 
 @pytest.mark.parametrize("mode", ["max", "avg", "min"])
