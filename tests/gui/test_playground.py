@@ -1,6 +1,7 @@
 """The Convolution Playground (issue #12): opened from LeNet-5's nodes (inspector, context
 menu, Tools menu), its output pictures against torch.nn.functional, the worked example's
-grids and sums, pooling modes, a run's trained filters, image files and typed kernels.
+grids and sums, pooling modes, a run's trained filters, image files and typed kernels; a
+3-channel Conv over all its input channels against the compiled node's feature map.
 ``pytest tests/gui/test_playground.py --screenshots docs`` refreshes docs/playground.png."""
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from cnnstudio.compiler import build_model, compile_info
+from cnnstudio.compiler.to_torch import node_outputs
+from cnnstudio.core.builder import GraphBuilder
 from cnnstudio.core.conv_arith import correlate, fmt
 from cnnstudio.core.project_io import Project, save
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.playground import Playground, loader, open_playground
-from cnnstudio.gui.playground.sources import MAX_SIDE, PRESETS
+from cnnstudio.gui.playground.maps import tiles
+from cnnstudio.gui.playground.sources import COLOUR_PATTERN, MAX_SIDE, PRESETS
 from cnnstudio.gui.playground.window import NO_NODE, OTHER_RUN, PANEL_RUN
 from cnnstudio.gui.playground.worked import HIGHLIGHT
 from cnnstudio.training import TrainConfig, train
@@ -33,6 +37,7 @@ from cnnstudio.training.checkpoints import read_tensors
 from tests.run_helpers import blobs, design
 
 TIMEOUT_MS = 60_000
+CIFAR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cifar10-sample-200"
 
 
 @pytest.fixture
@@ -307,3 +312,109 @@ def test_closing_while_filters_load(qtbot: Any, window: MainWindow,
     threading.Timer(0.2, release.set).start()  # while the GUI thread waits in close
     window.close()  # the main window closing waits for the load (bounded) before it goes
     assert not pg.loading and not loader._LIVE
+
+
+def colour_design() -> Project:
+    """A CIFAR-style first layer: 3x32x32 -> conv1 (8 filters 5x5, stride 2, padding 2,
+    relu) -> global average pool -> 10 classes."""
+    b = GraphBuilder()
+    x = b.input(3, 32, 32)
+    x = b.add("Conv2d", x, name="conv1", filters=8, kernel=5, stride=2, padding=(2, 2),
+              activation="relu")
+    x = b.add("GlobalAvgPool", x, name="pool")
+    b.add("Dense", x, name="fc", units=10)
+    return Project(b.graph, "colour")
+
+
+def feature_map(project: Project, x: np.ndarray) -> np.ndarray:
+    """conv1's output in the compiled model (seed 0, as the playground's untrained filters)
+    for the image ``x`` (C, H, W), float32 as the app runs it."""
+    torch.manual_seed(0)
+    model = build_model(project.graph).eval()
+    with torch.no_grad():
+        out = node_outputs(model, torch.from_numpy(x).float()[None])["conv1"]
+    return out[0].double().numpy()
+
+
+def test_all_input_channels_of_a_colour_conv(qtbot: Any, window: MainWindow,
+                                             tmp_path: Path) -> None:
+    project = colour_design()
+    window.set_document(Document(project))
+    pg = open_from_inspector(qtbot, window, "conv1")
+    qtbot.waitUntil(lambda: pg.filters is not None, timeout=TIMEOUT_MS)
+    assert "8 filter(s) over 3 input channel(s)" in pg.node_label.text()
+    assert pg.all_channels.isEnabled() and pg.all_channels.isChecked()  # the default
+    assert not pg.kernel.isEnabled()  # no typing into a node's 3-channel filter
+
+    # the colour sample: each filter over R, G and B is the node's feature map
+    pg.use_sample(COLOUR_PATTERN)
+    assert pg.rgb is not None and pg.rgb.shape == (3, 48, 48)
+    theirs = feature_map(project, pg.rgb)
+    for f in (0, 5):
+        pg.filter_index.setValue(f)
+        np.testing.assert_allclose(shown(pg, "output"), theirs[f], atol=1e-5)
+    assert shown(pg, "input").shape == (48, 48, 3)  # shown in colour
+    weight = pg.filters["weight"]
+    kernel_picture = shown(pg, "kernel")  # the three slices side by side, a gap between
+    np.testing.assert_array_equal(kernel_picture, tiles(weight[5]))
+    np.testing.assert_array_equal(kernel_picture[:, 6:11], weight[5, 1])
+    assert np.isnan(kernel_picture[:, 5]).all()
+
+    # the worked example: 3 channel sums, then their total with the bias
+    w = pg.worked
+    assert "x3 * 5x5x3 = 4x4" in w.caption.text()
+    bias = float(pg.filters["bias"][5])
+    for i in range(4):
+        for j in range(4):
+            cell = w.cells[i][j]
+            sums = cell.channel_sums()
+            assert [c for c, _ in sums] == [0, 1, 2]
+            assert cell.value == pytest.approx(theirs[5, cell.row, cell.col], abs=1e-5)
+            assert sum(v for _, v in sums) + bias == pytest.approx(cell.total, abs=1e-12)
+    w.choose(1, 2)
+    cell = w.cells[1][2]
+    text = w.formula.text()
+    parts = re.findall(r"([RGB]): [^=]+ = (-?[\d.e+-]+)", text)
+    assert [name for name, _ in parts] == ["R", "G", "B"]
+    assert [v for _, v in parts] == [fmt(v) for _, v in cell.channel_sums()]
+    added = " + ".join(f"({fmt(v)})" if v < 0 else fmt(v) for _, v in cell.channel_sums())
+    assert f";  {added} + " in text and f" = {fmt(cell.total)};" in text
+    assert text.endswith(f"relu({fmt(cell.total)}) = {fmt(cell.value)}")
+    # the grids show one channel (Input channel): G's crop and slice
+    pg.channel.setValue(1)
+    assert "input channel G" in w.caption.text()
+    r0, c0 = w.origin
+    g_crop = [t for t in w.cells[0][0].terms if t.channel == 1 and not t.padding]
+    assert all(w.input_value(t.row, t.col) == fmt(pg.rgb[1, t.row, t.col]) for t in g_crop)
+    assert [[w.kernel_table.item(r, c).text() for c in range(5)] for r in range(5)] == \
+        [[fmt(v) for v in row] for row in weight[5, 1]]
+    assert r0 <= min(t.row for t in g_crop)
+
+    # a CIFAR-10 image (32x32 RGB): the feature map the compiled model computes for it
+    if CIFAR.is_dir():
+        image = sorted((CIFAR / "frog").glob("*.png"))[0]
+        assert pg.use_file(image) and pg.rgb is not None
+        with Image.open(image) as img:
+            rgb = np.moveaxis(np.asarray(img.convert("RGB"), np.float64) / 255.0, -1, 0)
+        theirs = feature_map(project, rgb)
+        for f in range(8):
+            pg.filter_index.setValue(f)
+            np.testing.assert_allclose(shown(pg, "output"), theirs[f], atol=1e-5)
+
+    # a grey image: given to each of the three channels, and said so
+    pg.use_sample("MNIST digit 7")
+    assert pg.rgb is None and "each of the 3 input channels" in pg.info.text()
+    pg.filter_index.setValue(2)
+    theirs = feature_map(project, np.repeat(pg.image[None], 3, axis=0))
+    np.testing.assert_allclose(shown(pg, "output"), theirs[2], atol=1e-5)
+
+    # off: the Input channel's slice on the grey image, as before
+    pg.all_channels.setChecked(False)
+    assert pg.kernel.isEnabled()
+    np.testing.assert_array_equal(pg.kernel.kernel(), weight[2, 1])
+    expected = torch.relu(F.conv2d(t(pg.image), t(weight[2, 1]),
+                                   torch.tensor(pg.filters["bias"][2:3]), 2, 2))
+    np.testing.assert_allclose(shown(pg, "output"), expected[0, 0].numpy(), rtol=1e-9)
+    assert len(pg.worked.cells[0][0].channel_sums()) == 1
+    if not CIFAR.is_dir():
+        pytest.skip(f"the CIFAR-10 images are not at {CIFAR}: the colour sample was checked")

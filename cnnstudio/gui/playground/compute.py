@@ -1,4 +1,6 @@
-"""The playground's arithmetic on one grey image, in the form's terms (no Qt here).
+"""The playground's arithmetic, in the form's terms (no Qt here): one kernel on the grey
+image (``output_map``, ``region_cells``), or one filter of a node over all its input channels
+(``filter_output``, ``filter_cells``: the node's own feature map for that image).
 
 ``settings`` is ``SettingsForm.values()``: ``op`` (``conv``, ``max``, ``avg``, ``min``),
 ``stride``, ``padding``, ``dilation``, ``activation``, ``ceil_mode``, ``count_include_pad``.
@@ -43,3 +45,23 @@ def region_cells(image: np.ndarray, kernel: np.ndarray, bias: float, s: dict[str
                               s["dilation"], s["activation"]) for j in cols] for i in rows]
     return [[ca.pool_cell(x, s["op"], i, j, kernel.shape, s["stride"], s["padding"],
                           s["ceil_mode"], s["count_include_pad"]) for j in cols] for i in rows]
+
+
+def filter_output(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, index: int,
+                  groups: int, s: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
+    """Filter ``index`` of ``weight`` (F, C / groups, kh, kw) over every input channel of
+    ``x`` (C, H, W) in its group, with its bias and the activation: (H_out, W_out) and the
+    shape engine's lines for its size; ``ShapeProblem`` when the window does not fit."""
+    out = ca.filter_map(x, weight, index, bias, s["stride"], s["padding"], s["dilation"],
+                        groups, s["activation"])
+    _, lines = ca.output_size(x.shape[1:], weight.shape[2:], s["stride"], s["padding"],
+                              s["dilation"])
+    return out, lines
+
+
+def filter_cells(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, index: int,
+                 groups: int, s: dict[str, Any], rows: range,
+                 cols: range) -> list[list[ca.Cell]]:
+    """The terms of output cells ``rows`` x ``cols`` of filter ``index``, every channel."""
+    return [[ca.conv_cell(x, weight, i, j, bias, s["stride"], s["padding"], s["dilation"],
+                          s["activation"], index, groups) for j in cols] for i in rows]

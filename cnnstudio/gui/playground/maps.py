@@ -2,7 +2,9 @@
 
 Each is a pyqtgraph ``ImageItem`` (row-major: ``image[row, col]`` is what it shows) with a
 colour map: grey for values that are never negative, blue-white-red centred on 0 for values
-that are (kernels, edge maps), so a zero is always white and the sign is visible. The
+that are (kernels, edge maps), so a zero is always white and the sign is visible; a colour
+input is shown in its colours (``show_rgb``) and a filter's channel slices side by side
+(``tiles``: small multiples one cell apart, the gaps transparent). The
 worked example's crop is outlined on the input and its cells on the output; clicking the
 output moves the crop there (``cellClicked(row, col)``).
 """
@@ -18,6 +20,19 @@ GREY = pg.colormap.get("CET-L1")
 SIGNED = pg.colormap.get("CET-D1")
 NAMES = ("input", "kernel", "output")
 TITLES = {"input": "Input", "kernel": "Kernel", "output": "Output"}
+
+
+def tiles(slices: np.ndarray, per_row: int = 8) -> np.ndarray:
+    """(C, kh, kw) slices as one (H, W) picture: side by side (``per_row`` to a row), one
+    NaN (transparent) cell between them."""
+    c, kh, kw = slices.shape
+    cols = min(c, per_row)
+    rows = -(-c // cols)
+    out = np.full((rows * (kh + 1) - 1, cols * (kw + 1) - 1), np.nan)
+    for i in range(c):
+        r, q = divmod(i, cols)
+        out[r * (kh + 1):r * (kh + 1) + kh, q * (kw + 1):q * (kw + 1) + kw] = slices[i]
+    return out
 
 
 class _ClickableImage(pg.ImageItem):
@@ -75,6 +90,15 @@ class MapView(pg.GraphicsLayoutWidget):
         else:
             item.setColorMap(GREY)
             item.setImage(array, levels=(0.0, max(hi, 1e-12)), autoLevels=False)
+        plot.autoRange(padding=0.02)
+
+    def show_rgb(self, name: str, rgb: np.ndarray, title: str = "") -> None:
+        """Show a colour picture, ``rgb`` (3, H, W) in 0..1."""
+        item, plot = self.items[name], self.plots[name]
+        plot.setTitle(title or TITLES[name])
+        item.setLookupTable(None)
+        item.setImage(np.ascontiguousarray(np.moveaxis(rgb, 0, -1)), levels=(0.0, 1.0),
+                      autoLevels=False)
         plot.autoRange(padding=0.02)
 
     def outline(self, name: str, row: int, col: int, rows: int, cols: int) -> None:

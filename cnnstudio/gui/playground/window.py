@@ -10,6 +10,14 @@ clicking the output picture. The arithmetic is ``compute`` (``core.conv_arith``)
 thread (images are at most ``sources.MAX_SIDE`` pixels a side: tens of milliseconds); a
 node's filters come from ``weights.node_filters`` in a worker (``loader.FilterLoader``;
 torch is imported there). The Node list offers the open design's Conv and pooling nodes.
+
+**All input channels** (the default for a filter over several input channels): the output is
+the filter's sum over its input channels plus its bias, then the activation, i.e. the node's
+own feature map for the image: a colour image gives a 3-channel filter its red, green and
+blue; otherwise the grey image is given to every input channel (said under the output size).
+The kernel picture shows every channel slice; the kernel table and the worked example's
+grids show the slice of **Input channel**, and each cell's formula adds the channels' sums.
+Off (and for a typed kernel): one 2-D kernel on the grey image.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -37,12 +46,22 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.layers.spec import ShapeProblem
-from cnnstudio.gui.playground.compute import output_map, region_cells
+from cnnstudio.gui.playground.compute import (
+    filter_cells,
+    filter_output,
+    output_map,
+    region_cells,
+)
 from cnnstudio.gui.playground.kernel import KernelEditor
 from cnnstudio.gui.playground.loader import FilterLoader
-from cnnstudio.gui.playground.maps import MapView
+from cnnstudio.gui.playground.maps import MapView, tiles
 from cnnstudio.gui.playground.settings import SettingsForm
-from cnnstudio.gui.playground.sources import IMAGE_FILTER, load_image, sample, sample_names
+from cnnstudio.gui.playground.sources import (
+    IMAGE_FILTER,
+    load_picture,
+    sample_names,
+    sample_picture,
+)
 from cnnstudio.gui.playground.worked import WorkedExample
 from cnnstudio.gui.training.worker import SHUTDOWN_MS
 
@@ -50,6 +69,7 @@ UNTRAINED, PANEL_RUN, OTHER_RUN = "Untrained (initial weights)", "Run in the Tra
     "Run folder..."
 NO_NODE = "None (a typed kernel)"
 OP_TEXT = {"conv": "*", "max": "max", "avg": "mean", "min": "min"}
+RGB = ("R", "G", "B")
 
 
 class Playground(QWidget):
@@ -64,10 +84,12 @@ class Playground(QWidget):
         self.node: tuple[str, str] | None = None  # (name, kind)
         self.filters: dict[str, Any] | None = None
         self.output: np.ndarray | None = None
+        self.groups = 1  # the followed Conv node's groups
         self.loader = FilterLoader(self, watch=parent)
         self.loader.loaded.connect(self._on_filters)
         self.loader.failed.connect(self._on_failed)
-        self.image = sample(sample_names()[0])
+        picture = sample_picture(sample_names()[0])
+        self.image, self.rgb = picture.grey, picture.rgb  # grey (H, W); colour (3, H, W)
         self._build()
         self.choose_node(NO_NODE)
         self.kernel.changed.connect(self.recompute)
@@ -91,6 +113,14 @@ class Playground(QWidget):
         self.filter_index, self.channel = QSpinBox(self), QSpinBox(self)
         for spin in (self.filter_index, self.channel):
             spin.valueChanged.connect(self._show_filter)
+        self.all_channels = QCheckBox("All input channels", self)
+        self.all_channels.setToolTip(
+            "The filter over every input channel (a colour image's R, G, B): the node's own "
+            "feature map. Off: the Input channel's slice on the grey image.")
+        self.all_channels.setEnabled(False)
+        self.all_channels.toggled.connect(self._show_filter)
+        self.channel.setToolTip("The filter's slice the kernel table shows (with All input "
+                                "channels: the channel the worked example's grids show)")
         node_box = QGroupBox("From a node", self)
         nf = QFormLayout(node_box)
         nf.addRow("Node", self.node_choice)
@@ -98,6 +128,7 @@ class Playground(QWidget):
         nf.addRow("Weights", self.source)
         nf.addRow("Filter", self.filter_index)
         nf.addRow("Input channel", self.channel)
+        nf.addRow(self.all_channels)
         self.kernel = KernelEditor(self)
         self.kernel.message.connect(self.show_message)
         self.settings = SettingsForm(self)
@@ -161,7 +192,8 @@ class Playground(QWidget):
 
     def use_sample(self, name: str) -> None:
         self.samples.setCurrentText(name)
-        self.image = sample(name)
+        picture = sample_picture(name)
+        self.image, self.rgb = picture.grey, picture.rgb
         self.image_note.setText(f"{self.image.shape[0]} x {self.image.shape[1]} pixels")
         self.recompute()
         self.centre_on_image()
@@ -173,12 +205,14 @@ class Playground(QWidget):
             self.use_file(Path(path))
 
     def use_file(self, path: Path) -> bool:
-        """Use an image file (made grey); a file that cannot be used is a message."""
+        """Use an image file (grey, and its colours for all input channels); a file that
+        cannot be used is a message."""
         try:
-            self.image, note = load_image(path)
+            picture, note = load_picture(path)
         except ValueError as exc:
             self.show_message(str(exc))
             return False
+        self.image, self.rgb = picture.grey, picture.rgb
         self.image_note.setText(f"{path.name}: {self.image.shape[0]} x {self.image.shape[1]} "
                                 f"pixels{', ' + note if note else ''}")
         self.recompute()
@@ -205,13 +239,17 @@ class Playground(QWidget):
             return
         self.loader.cancel()
         self.project, self.node, self.filters = None, None, None
+        self._all_channels_offered(False)
         self.node_label.setText("No node: type a kernel or pick a preset.")
+        self.recompute()
 
     def set_node(self, project: dict[str, Any], name: str, kind: str,
                  params: dict[str, Any]) -> None:
         """Follow a Conv or pooling node: its settings, and for a Conv its filters."""
         self.loader.cancel()  # a late result for the node followed before is dropped
         self.project, self.node, self.filters = project, (name, kind), None
+        self.groups = int(params.get("groups", 1)) if kind == "Conv2d" else 1
+        self._all_channels_offered(False)
         if self.node_choice.findText(name) < 0:
             self.node_choice.addItem(name)
         self.node_choice.setCurrentText(name)
@@ -255,7 +293,34 @@ class Playground(QWidget):
             spin.blockSignals(True)
             spin.setRange(0, n - 1)
             spin.blockSignals(False)
+        self._all_channels_offered(c > 1)
         self._show_filter()
+
+    def _all_channels_offered(self, offered: bool) -> None:
+        """Offer (and choose) All input channels, for a filter over several channels."""
+        self.all_channels.blockSignals(True)
+        self.all_channels.setEnabled(offered)
+        self.all_channels.setChecked(offered)
+        self.all_channels.blockSignals(False)
+
+    @property
+    def multi(self) -> bool:
+        """Whether the output is the node's filter over all its input channels."""
+        return self.filters is not None and self.all_channels.isChecked() \
+            and self.settings.op == "conv"
+
+    def inputs(self) -> tuple[np.ndarray, tuple[str, ...] | None, str]:
+        """The node's input channels for the image (C, H, W), their names and a note: a
+        colour image's R, G, B for a 3-channel node, else the grey image on each channel."""
+        assert self.filters is not None
+        channels = self.filters["weight"].shape[1] * self.groups
+        names = RGB if channels == 3 else None
+        if self.rgb is not None and channels == 3:
+            return self.rgb, names, ""
+        note = f"The grey image is given to each of the {channels} input channels"
+        note += " (open a colour image for red, green and blue)." if channels == 3 else \
+            (" (a colour image has 3: it is made grey)." if self.rgb is not None else ".")
+        return np.repeat(self.image[None], channels, axis=0), names, note
 
     @Slot()
     def _show_filter(self) -> None:
@@ -283,13 +348,30 @@ class Playground(QWidget):
     def recompute(self) -> None:
         kernel = self.kernel.kernel()
         op = self.settings.op
+        multi = self.multi
+        self.kernel.setEnabled(not multi)
         self.kernel.table.setEnabled(op == "conv")
-        self.maps.show_array("input", self.image)
-        self.maps.show_array("kernel", kernel if op == "conv" else None,
-                             "Kernel" if op == "conv" else f"{op} window")
+        note = ""
         try:
-            self.output, lines = output_map(self.image, kernel, self.kernel.bias_value,
-                                            self.settings.values())
+            if multi:
+                assert self.filters is not None
+                x, names, note = self.inputs()
+                weight, f = self.filters["weight"], self.filter_index.value()
+                if x is self.rgb:
+                    self.maps.show_rgb("input", x, "Input (R, G, B)")
+                else:
+                    self.maps.show_array("input", self.image)
+                self.maps.show_array("kernel", tiles(weight[f]),
+                                     f"Filter {f}: {weight.shape[1]} channel slices"
+                                     + (" (R, G, B)" if names else ""))
+                self.output, lines = filter_output(x, weight, self.filters["bias"], f,
+                                                   self.groups, self.settings.values())
+            else:
+                self.maps.show_array("input", self.image)
+                self.maps.show_array("kernel", kernel if op == "conv" else None,
+                                     "Kernel" if op == "conv" else f"{op} window")
+                self.output, lines = output_map(self.image, kernel, self.kernel.bias_value,
+                                                self.settings.values())
         except ShapeProblem as exc:
             self.output = None
             self.maps.show_array("output", None)
@@ -298,7 +380,8 @@ class Playground(QWidget):
             return
         h, w = self.output.shape
         self.maps.show_array("output", self.output, f"Output {h} x {w}")
-        self.info.setText("<br>".join(f"<code>{line}</code>" for line in lines))
+        self.info.setText("<br>".join(f"<code>{line}</code>" for line in lines)
+                          + (f"<br>{note}" if note else ""))
         self.region_row.setMaximum(max(h - 1, 0))
         self.region_col.setMaximum(max(w - 1, 0))
         self.show_worked()
@@ -328,15 +411,29 @@ class Playground(QWidget):
         r0 = min(self.region_row.value(), max(h - n, 0))
         c0 = min(self.region_col.value(), max(w - n, 0))
         rows, cols = range(r0, min(r0 + n, h)), range(c0, min(c0 + n, w))
-        cells = region_cells(self.image, k, self.kernel.bias_value, s, rows, cols)
-        self.worked.show_cells(cells, k if s["op"] == "conv" else None, OP_TEXT[s["op"]],
-                               "")
+        depth, shown = "", ""
+        if self.multi:
+            assert self.filters is not None
+            x, names, _ = self.inputs()
+            weight, f, c = self.filters["weight"], self.filter_index.value(), self.channel.value()
+            cells = filter_cells(x, weight, self.filters["bias"], f, self.groups, s, rows, cols)
+            channel = f // (weight.shape[0] // self.groups) * weight.shape[1] + c
+            name = names[channel] if names else f"c{channel}"
+            self.worked.show_cells(cells, weight[f, c], "*", "", channel, names)
+            depth = f"x{weight.shape[1]}"
+            shown = f"; the grids show input channel {name}, each sum adds all " \
+                f"{weight.shape[1]}"
+        else:
+            cells = region_cells(self.image, k, self.kernel.bias_value, s, rows, cols)
+            self.worked.show_cells(cells, k if s["op"] == "conv" else None, OP_TEXT[s["op"]],
+                                   "")
         crop = (self.worked.input_table.rowCount(), self.worked.input_table.columnCount())
-        shape = f"{k.shape[0]}x{k.shape[1]}"
+        shape = f"{k.shape[0]}x{k.shape[1]}{depth}"
         self.worked.caption.setText(
-            f"<b>{crop[0]}x{crop[1]} {OP_TEXT[s['op']]} {shape} = {len(rows)}x{len(cols)}</b>"
+            f"<b>{crop[0]}x{crop[1]}{depth} {OP_TEXT[s['op']]} {shape} = "
+            f"{len(rows)}x{len(cols)}</b>"
             f" &nbsp; stride {s['stride'][0]}x{s['stride'][1]}, padding {s['padding']}"
             + (f", activation {s['activation']}" if s["op"] == "conv" else "")
-            + " &nbsp; (hover or click an output cell)")
+            + f" &nbsp; (hover or click an output cell{shown})")
         self.maps.outline("output", r0, c0, len(rows), len(cols))
         self.maps.outline("input", *self.worked.origin, *crop)

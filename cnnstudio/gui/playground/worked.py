@@ -6,9 +6,13 @@ each knowing its input terms); the input grid is the crop those terms cover, pad
 greyed. Hovering or clicking an output cell selects it: its window is highlighted on the
 input grid, its formula is written below, and ``cellChosen(row, col)`` gives the cell in
 output coordinates. Every cell's formula is also its tooltip and a line of the list below.
+For a filter over several input channels the grids show one ``channel`` (its input crop and
+its kernel slice) and each formula adds the channels' sums (``names``: R, G, B).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
@@ -48,6 +52,8 @@ class WorkedExample(QWidget):
         self.cells: list[list[Cell]] = []
         self.origin = (0, 0)  # the crop's top-left input position (negative in padding)
         self.chosen: tuple[int, int] | None = None
+        self.channel: int | None = None  # the input channel the grids show (None: every term)
+        self.names: Sequence[str] | None = None
         self.caption = QLabel(self)
         self.input_table, self.kernel_table = _table(self), _table(self)
         self.output_table = _table(self)
@@ -76,12 +82,15 @@ class WorkedExample(QWidget):
         lay.addWidget(self.all_cells)
 
     def show_cells(self, cells: list[list[Cell]], kernel: np.ndarray | None,
-                   op_text: str, caption: str) -> None:
-        """Show output ``cells`` (rows), their input crop and ``kernel`` (None: a pool)."""
-        self.cells, self.chosen = cells, None
+                   op_text: str, caption: str, channel: int | None = None,
+                   names: Sequence[str] | None = None) -> None:
+        """Show output ``cells`` (rows), their input crop and ``kernel`` (None: a pool); with
+        ``channel``, the crop of that input channel (``kernel`` is then its slice)."""
+        self.cells, self.chosen, self.channel, self.names = cells, None, channel, names
         self.caption.setText(caption)
         self.op_label.setText(op_text)
-        terms = [t for row in cells for cell in row for t in cell.terms]
+        terms = [t for row in cells for cell in row for t in cell.terms
+                 if channel is None or t.channel == channel]
         if not terms:
             for table in (self.input_table, self.kernel_table, self.output_table):
                 table.setRowCount(0)
@@ -112,7 +121,7 @@ class WorkedExample(QWidget):
         lines = []
         for i, row in enumerate(cells):
             for j, cell in enumerate(row):
-                text = f"out[{cell.row}, {cell.col}] = {cell.text()}"
+                text = f"out[{cell.row}, {cell.col}] = {cell.text(names)}"
                 self.output_table.item(i, j).setToolTip(text)
                 lines.append(text)
         self.all_cells.setPlainText("\n".join(lines))
@@ -150,7 +159,8 @@ class WorkedExample(QWidget):
                 old.setBackground(QBrush())
         self.chosen = (i, j)
         cell = self.cells[i][j]
-        window = {(t.row, t.col) for t in cell.terms}
+        window = {(t.row, t.col) for t in cell.terms
+                  if self.channel is None or t.channel == self.channel}
         for r in range(self.input_table.rowCount()):
             for c in range(self.input_table.columnCount()):
                 item = self.input_table.item(r, c)
@@ -158,5 +168,5 @@ class WorkedExample(QWidget):
                 item.setBackground(HIGHLIGHT if pos in window else
                                    PADDING if item.toolTip() == "padding" else QBrush())
         self.output_table.item(i, j).setBackground(CHOSEN)
-        self.formula.setText(f"out[{cell.row}, {cell.col}] = {cell.text()}")
+        self.formula.setText(f"out[{cell.row}, {cell.col}] = {cell.text(self.names)}")
         self.cellChosen.emit(cell.row, cell.col)
