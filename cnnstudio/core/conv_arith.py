@@ -254,15 +254,17 @@ class Cell:
 
     def _channels_text(self, names: Sequence[str] | None) -> str:
         sums = self.channel_sums()
-        written = len(sums) <= MAX_WRITTEN_CHANNELS
+        products: dict[int, list[str]] = {}
+        if len(sums) <= MAX_WRITTEN_CHANNELS:
+            for t in self.terms:
+                products.setdefault(t.channel, []).append(
+                    f"{fmt(t.value)}×{_paren(t.weight or 0.0)}")
         parts = []
         for channel, total in sums:
             name = names[channel] if names is not None and channel < len(names) \
                 else f"c{channel}"
-            products = " + ".join(f"{fmt(t.value)}×{_paren(t.weight or 0.0)}"
-                                  for t in self.terms if t.channel == channel)
-            parts.append(f"{name}: {products} = {fmt(total)}" if written
-                         else f"{name} = {fmt(total)}")
+            parts.append(f"{name}: {' + '.join(products[channel])} = {fmt(total)}"
+                         if products else f"{name} = {fmt(total)}")
         added = " + ".join(_paren(total) for _, total in sums)
         if self.bias:
             added += f" + {_paren(self.bias)}"

@@ -48,10 +48,15 @@ def region_cells(image: np.ndarray, kernel: np.ndarray, bias: float, s: dict[str
 
 
 def filter_output(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, index: int,
-                  groups: int, s: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
+                  groups: int, s: dict[str, Any],
+                  same_channels: bool = False) -> tuple[np.ndarray, list[str]]:
     """Filter ``index`` of ``weight`` (F, C / groups, kh, kw) over every input channel of
     ``x`` (C, H, W) in its group, with its bias and the activation: (H_out, W_out) and the
-    shape engine's lines for its size; ``ShapeProblem`` when the window does not fit."""
+    shape engine's lines for its size; ``ShapeProblem`` when the window does not fit. The
+    grey image on every channel (``x`` a broadcast view, ``same_channels``) is correlated
+    once with the sum of the filter's slices: the same sum, without C copies of the image."""
+    if same_channels:
+        x, weight, groups = x[:1], weight.sum(axis=1, keepdims=True), 1
     out = ca.filter_map(x, weight, index, bias, s["stride"], s["padding"], s["dilation"],
                         groups, s["activation"])
     _, lines = ca.output_size(x.shape[1:], weight.shape[2:], s["stride"], s["padding"],

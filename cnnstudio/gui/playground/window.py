@@ -320,7 +320,7 @@ class Playground(QWidget):
         note = f"The grey image is given to each of the {channels} input channels"
         note += " (open a colour image for red, green and blue)." if channels == 3 else \
             (" (a colour image has 3: it is made grey)." if self.rgb is not None else ".")
-        return np.repeat(self.image[None], channels, axis=0), names, note
+        return np.broadcast_to(self.image, (channels, *self.image.shape)), names, note
 
     @Slot()
     def _show_filter(self) -> None:
@@ -365,7 +365,8 @@ class Playground(QWidget):
                                      f"Filter {f}: {weight.shape[1]} channel slices"
                                      + (" (R, G, B)" if names else ""))
                 self.output, lines = filter_output(x, weight, self.filters["bias"], f,
-                                                   self.groups, self.settings.values())
+                                                   self.groups, self.settings.values(),
+                                                   same_channels=bool(note))
             else:
                 self.maps.show_array("input", self.image)
                 self.maps.show_array("kernel", kernel if op == "conv" else None,
