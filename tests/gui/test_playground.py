@@ -232,6 +232,11 @@ def test_images_typed_kernels_and_menus(qtbot: Any, window: MainWindow,
     assert pg.use_file(big)
     assert max(pg.image.shape) == MAX_SIDE and pg.image.ndim == 2
     assert "shrunk from 400 x 300" in pg.image_note.text()
+    assert pg.rgb is not None and pg.rgb.shape == (3, *pg.image.shape)  # its colours kept
+    grey_rgb = tmp_path / "grey.png"  # a grey picture saved as colour counts as grey
+    Image.fromarray(np.repeat(rng.integers(0, 255, (20, 30, 1), dtype=np.uint8), 3, 2)).save(
+        grey_rgb)
+    assert pg.use_file(grey_rgb) and pg.rgb is None and pg.image.shape == (20, 30)
     bad = tmp_path / "not_an_image.png"
     bad.write_text("hello")
     assert not pg.use_file(bad)
