@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A test that timed out waiting (pytest-qt's waitUntil, a worker's result) reports where
+    every thread was at that moment, so a hang seen once in CI can be diagnosed."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed and call.excinfo is not None and "Timeout" in call.excinfo.typename:
+        stacks = [f"--- thread {ident} ---\n" + "".join(traceback.format_stack(frame))
+                  for ident, frame in sys._current_frames().items()]
+        report.sections.append(("Python stacks of every thread at the timeout",
+                                "\n".join(stacks)))
 
 
 @pytest.fixture

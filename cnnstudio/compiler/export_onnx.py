@@ -194,11 +194,24 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int | None = None,
 PAD_FUSION_BUG = "Pad should be smaller than kernel"
 
 
+def session_options(threads: int = 0) -> ort.SessionOptions:
+    """onnxruntime options for the checks and for predicting: quiet, with ``threads``
+    intra-op threads (0: onnxruntime's choice) that sleep when idle instead of spinning
+    (spinning threads take cores from a running training and from the GUI, and on a loaded
+    machine slow everything down)."""
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return options
+
+
 def _session(path: Path, report: ExportReport) -> ort.InferenceSession:
     """A CPU session with default optimisations, or without them when (only) onnxruntime's
     PadFusion bug stops the default one; the report says so."""
-    options = ort.SessionOptions()
-    options.log_severity_level = 4
+    options = session_options()
     providers = ["CPUExecutionProvider"]
     try:
         return ort.InferenceSession(str(path), options, providers=providers)

@@ -142,9 +142,10 @@ def _reference(source: Source, module: nn.Module | None) -> Callable[[torch.Tens
         return run_module
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 4
-    session = ort.InferenceSession(str(source.path), options, providers=["CPUExecutionProvider"])
+    from cnnstudio.compiler.export_onnx import session_options
+
+    session = ort.InferenceSession(str(source.path), session_options(),
+                                   providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
 
     def run_onnx(x: torch.Tensor) -> np.ndarray:

@@ -85,10 +85,12 @@ def _from_run(run_dir: Path, checkpoint: str | None) -> Predictor:
 def _from_onnx(path: Path) -> Predictor:
     import onnxruntime as ort
 
+    from cnnstudio.compiler.export_onnx import session_options
     from cnnstudio.compiler.onnx_metadata import PREPROCESS_KEY
 
     try:
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(path), session_options(),
+                                       providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own types
         raise PredictError(f"{path}: onnxruntime cannot load it ({exc})") from exc
     meta = session.get_modelmeta().custom_metadata_map
