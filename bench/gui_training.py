@@ -39,6 +39,9 @@ MNIST, 2 epochs, 2-3 rounds each:
   is the child's best against the CLI's two free cores (16.5k). On 2 cores the 0.95 goal is
   out of reach while the GUI is this busy; with more cores, or an idle window, the child
   has the cores the CLI has.
+Later (sweeps in their own child process too, onnxruntime threads that sleep when idle),
+MNIST, 2 epochs, 2 rounds on an otherwise idle machine: p99 43.8-46.5 ms, max 52-61 ms,
+app / cli 0.60-0.78 (the GUI process 0.40-0.44 cores).
 ``--quick`` (mnist-sample, under a second of training) is dominated by start-up: its ratio
 (0.4-0.6) says little; its latency (max 40-56 ms, 113 ms before the ``nice``) does.
 """
