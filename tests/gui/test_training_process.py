@@ -64,13 +64,18 @@ def test_a_run_trains_in_a_child_process(
     assert not alive(pid)  # ended and reaped
 
 
-def test_stop_ends_the_child_within_a_bounded_time_and_keeps_the_checkpoint(
-        qtbot: Any, window: MainWindow, tmp_path: Path, dialogs: Dialogs) -> None:
+def start_long_run(qtbot: Any, window: MainWindow, tmp_path: Path) -> tuple[Any, int]:
+    """A 20-epoch run started from the panel, once its first epoch is done: (panel, child pid)."""
     panel = setup_panel(window, tmp_path, epochs=20, batch_size=16)
     panel.start_button.click()
-    events = record(panel)
-    pid = child_pid(qtbot, events)
+    pid = child_pid(qtbot, record(panel))
     qtbot.waitUntil(lambda: panel.plots.series["val_loss"].n >= 1, timeout=RUN_TIMEOUT_MS)
+    return panel, pid
+
+
+def test_stop_ends_the_child_within_a_bounded_time_and_keeps_the_checkpoint(
+        qtbot: Any, window: MainWindow, tmp_path: Path, dialogs: Dialogs) -> None:
+    panel, pid = start_long_run(qtbot, window, tmp_path)
     t0 = time.perf_counter()
     panel.stop_button.click()
     wait_idle(qtbot, panel, timeout=30_000)
@@ -86,11 +91,7 @@ def test_stop_ends_the_child_within_a_bounded_time_and_keeps_the_checkpoint(
 
 def test_a_killed_child_is_a_failure_and_the_panel_returns_to_idle(
         qtbot: Any, window: MainWindow, tmp_path: Path, dialogs: Dialogs) -> None:
-    panel = setup_panel(window, tmp_path, epochs=20, batch_size=16)
-    panel.start_button.click()
-    events = record(panel)
-    pid = child_pid(qtbot, events)
-    qtbot.waitUntil(lambda: panel.plots.series["val_loss"].n >= 1, timeout=RUN_TIMEOUT_MS)
+    panel, pid = start_long_run(qtbot, window, tmp_path)
     t0 = time.perf_counter()
     os.kill(pid, signal.SIGKILL)
     wait_idle(qtbot, panel, timeout=30_000)
