@@ -28,3 +28,16 @@ def blobs(path: Path) -> Path:
     x = (rng.random((200, 8, 8)) * 60 + y[:, None, None] * 150).astype(np.uint8)
     np.savez(path, x=x, y=y)
     return path
+
+
+def quadrants(path: Path) -> Path:
+    """Four classes, one bright quadrant each, 200 1x8x8 images saved as an .npz at ``path``
+    (the sweep tests: learnable in an epoch, with room between good and bad settings)."""
+    rng = np.random.default_rng(0)
+    y = np.arange(200) % 4
+    x = rng.integers(0, 60, (200, 8, 8)).astype(np.uint8)
+    for k in range(4):
+        r, c = divmod(k, 2)
+        x[y == k, r * 4:(r + 1) * 4, c * 4:(c + 1) * 4] += 150
+    np.savez(path, x=x, y=y)
+    return path

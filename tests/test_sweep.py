@@ -22,6 +22,7 @@ from cnnstudio.core.project_io import Project, save
 from cnnstudio.runs import list_runs, read_run
 from cnnstudio.sweeps import ParamError, parse_param, read_sweep
 from cnnstudio.sweeps.space import check_space, grid
+from tests.run_helpers import quadrants
 
 QUICK = ["--device", "cpu", "--threads", "1", "--no-progress"]
 
@@ -36,14 +37,7 @@ def tiny(tmp_path: Path) -> tuple[Path, Path]:
     b.add("Dense", x, name="fc", units=4)
     project = tmp_path / "tiny.cnnproj"
     save(Project(b.graph, "tiny"), project)
-    rng = np.random.default_rng(0)
-    y = np.arange(200) % 4
-    images = rng.integers(0, 60, (200, 8, 8)).astype(np.uint8)
-    for k in range(4):
-        r, c = divmod(k, 2)
-        images[y == k, r * 4:(r + 1) * 4, c * 4:(c + 1) * 4] += 150
-    data = tmp_path / "blobs.npz"
-    np.savez(data, x=images, y=y)
+    data = quadrants(tmp_path / "blobs.npz")
     return project, data
 
 

@@ -14,7 +14,6 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
@@ -24,6 +23,7 @@ from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.runs.sweep_view import SweepView
 from cnnstudio.training.options import BY_NAME
 from tests.gui.conftest import Dialogs, open_graph
+from tests.run_helpers import quadrants
 
 TIMEOUT_MS = 120_000
 
@@ -39,21 +39,10 @@ def tiny_graph() -> Graph:
     return b.graph
 
 
-def blobs(path: Path) -> Path:
-    rng = np.random.default_rng(0)
-    y = np.arange(200) % 4
-    x = rng.integers(0, 60, (200, 8, 8)).astype(np.uint8)
-    for k in range(4):
-        r, c = divmod(k, 2)
-        x[y == k, r * 4:(r + 1) * 4, c * 4:(c + 1) * 4] += 150
-    np.savez(path, x=x, y=y)
-    return path
-
-
 def open_view(window: MainWindow, tmp_path: Path, epochs: int = 1) -> SweepView:
     open_graph(window, tiny_graph())
     form = window.training.form
-    form.dataset.setCurrentText(str(blobs(tmp_path / "blobs.npz")))
+    form.dataset.setCurrentText(str(quadrants(tmp_path / "blobs.npz")))
     form.runs_folder.setText(str(tmp_path / "runs"))
     form.fields["epochs"].setValue(epochs)
     form.fields["device"].set_device("cpu")
