@@ -206,3 +206,17 @@ def _run_sweep(plan: Any, out: Path, emit: Any, stop: Any) -> dict[str, Any]:
         return {"status": "cancelled", "folder": str(out)}
     record = plan.run(lambda e: emit(e) if e["event"] in SWEEP_EVENTS else None, stop)
     return {"status": record.status, "folder": str(out)}
+
+
+def report_device(device: str, conn: Any) -> None:
+    """A child process's body for the app's memory line: send ``("ok", device_report)`` or
+    ``("error", message)`` for ``device`` on ``conn`` (torch is imported here, not in the
+    app)."""
+    try:
+        from cnnstudio.training.device import device_report
+
+        conn.send(("ok", device_report(device)))
+    except Exception as exc:  # a missing device, a broken CUDA: the line names it
+        conn.send(("error", str(exc) or type(exc).__name__))
+    finally:
+        conn.close()

@@ -157,3 +157,20 @@ def test_without_torch_the_device_is_checked_after_the_delay() -> None:
                          cwd=Path(__file__).resolve().parents[2], env=env, timeout=90)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[(False,", "False)]", "False", "found"]
+
+
+def test_the_device_child_names_a_missing_device_and_stops_on_cancel() -> None:
+    """The child process that reads a device's memory: a device that is not there is a
+    message (the line shows it), and cancelling (the window closes) ends it at once."""
+    import threading
+    import time
+
+    from cnnstudio.gui.training.memory_line import _ask_child
+
+    with pytest.raises(ValueError, match="cuda:7"):
+        _ask_child("cuda:7", threading.Event())
+    cancel = threading.Event()
+    cancel.set()
+    t0 = time.perf_counter()
+    assert _ask_child("cpu", cancel) == {"device": "cpu", "cancelled": True}
+    assert time.perf_counter() - t0 < 5.0  # ended, not waited for

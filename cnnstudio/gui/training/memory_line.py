@@ -18,8 +18,8 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal, Slot
@@ -28,7 +28,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from cnnstudio.core.memory import estimate, fits_line, memory_lines
 from cnnstudio.gui.document import Document
-from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job
+from cnnstudio.gui.training.worker import SHUTDOWN_MS, CallWorker, Job, end_process
+from cnnstudio.training.process import report_device
 
 #: the form fields the line follows (TrainConfig names)
 FOLLOWS = ("batch_size", "precision", "optimizer", "momentum", "device")
@@ -46,17 +47,37 @@ def _device_task(device: str) -> Callable[[threading.Event], dict[str, Any]]:
             from cnnstudio.training.device import device_report
 
             return device_report(device)
-        # else in a spawned child, as training runs: this process never imports torch for it
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            return pool.submit(_report, device).result(timeout=DETECT_TIMEOUT_S)
+        return _ask_child(device, cancel)
     return task
 
 
-def _report(device: str) -> dict[str, Any]:  # in the child process
-    from cnnstudio.training.device import device_report
-
-    return device_report(device)
+def _ask_child(device: str, cancel: threading.Event) -> dict[str, Any]:
+    """``device_report`` from a spawned child process, as training runs (this process never
+    imports torch for it); bounded by ``DETECT_TIMEOUT_S`` and by ``cancel``, and the child
+    is always ended."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=report_device, args=(device, send),
+                              name="cnnstudio-device", daemon=True)
+    process.start()
+    send.close()  # the child holds the only write end: its end is our EOF
+    try:
+        deadline = time.monotonic() + DETECT_TIMEOUT_S
+        while not receive.poll(0.1):
+            if cancel.is_set():
+                return {"device": device, "cancelled": True}
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"finding {device}'s memory took over {DETECT_TIMEOUT_S} s")
+        status, value = receive.recv()
+    except EOFError:
+        raise RuntimeError(f"the process finding {device}'s memory ended "
+                           f"(exit code {process.exitcode})") from None
+    finally:
+        receive.close()
+        end_process(process, 1.0)
+    if status != "ok":
+        raise ValueError(value)
+    return dict(value)
 
 
 class MemoryLine(QLabel):

@@ -200,7 +200,7 @@ class ProcessWorker(Worker):
             return self._relay(process, receive, stop)
         finally:
             receive.close()
-            _end(process, PROCESS_EXIT_S)
+            end_process(process, PROCESS_EXIT_S)
 
     def _relay(self, process: Any, receive: Any, stop: Any) -> dict[str, Any]:
         deadline: float | None = None
@@ -209,7 +209,7 @@ class ProcessWorker(Worker):
                 stop.set()
                 deadline = time.monotonic() + CANCEL_GRACE_S
             if deadline is not None and time.monotonic() > deadline:
-                _end(process, 0.0)
+                end_process(process, 0.0)
                 raise TrainingProcessError(
                     "TrainingProcessError",
                     f"the training process did not stop within {CANCEL_GRACE_S:.0f} s of the "
@@ -232,7 +232,7 @@ class ProcessWorker(Worker):
                 raise TrainingProcessError(message[1], message[2])
 
 
-def _end(process: Any, wait_s: float) -> None:
+def end_process(process: Any, wait_s: float) -> None:
     """Join ``process`` for ``wait_s``, then terminate it, then kill it (bounded waits)."""
     process.join(wait_s)
     if process.is_alive():
