@@ -197,11 +197,13 @@ def device_memory(name: str = "auto") -> tuple[str, int]:
 
 def device_report(name: str) -> dict[str, Any]:
     """What the app's memory line needs of device ``name``: ``where``, ``memory`` (bytes) and
-    ``auto`` (what precision ``auto`` runs in there). Plain data: the app asks a child
+    ``auto`` (what precision ``auto`` runs in there), with this machine's ``devices``
+    (``available_devices``, for the form's device list). Plain data: the app asks a child
     process for it, so that its own process never imports torch."""
     where, memory = device_memory(name)
     return {"device": name, "where": where, "memory": memory,
-            "auto": precision_on(name, "auto")}
+            "auto": precision_on(name, "auto"),
+            "devices": [list(pair) for pair in available_devices()]}
 
 
 def precision_on(name: str, precision: str = "auto") -> str:

@@ -174,3 +174,46 @@ def test_the_device_child_names_a_missing_device_and_stops_on_cancel() -> None:
     t0 = time.perf_counter()
     assert _ask_child("cpu", cancel) == {"device": "cpu", "cancelled": True}
     assert time.perf_counter() - t0 < 5.0  # ended, not waited for
+
+
+POPUP = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from cnnstudio.gui.training.form import TrainForm
+
+app = QApplication([])
+form = TrainForm()
+form.show()
+print(form.device.devices())
+form.device.showPopup()  # opened before the devices are known: a child process finds them
+
+def poll():
+    if form.device.filled:
+        form.device.hidePopup()
+        print(form.device.devices(), "torch" in sys.modules)
+        form.shutdown(5000)
+        app.quit()
+    else:
+        QTimer.singleShot(100, poll)
+
+QTimer.singleShot(100, poll)
+QTimer.singleShot(60_000, app.quit)
+app.exec()
+"""
+
+
+def test_opening_the_device_list_finds_the_devices_without_torch_here() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("QT_QPA_PLATFORMTHEME", None)
+    out = subprocess.run([sys.executable, "-c", POPUP], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[2], env=env, timeout=90)
+    assert out.returncode == 0, out.stderr
+    before, after = out.stdout.splitlines()[:2]
+    assert "cpu" not in before  # not listed yet: the list was never filled here
+    assert "'auto', 'cpu'" in after and after.endswith("False")  # filled; torch not loaded

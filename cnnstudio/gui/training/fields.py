@@ -4,8 +4,9 @@
 (spin boxes; a typed number for a float spanning orders of magnitude such as the learning
 rate), choices and help (as tooltip); ``read_field`` returns its value or raises ValueError
 naming the field; ``write_field`` sets it. ``DeviceCombo`` lists the devices of this machine
-(training.device.available_devices), filled the first time its list opens (or at once when
-torch is already loaded): torch is never imported to show the window. ``Section`` is a
+(training.device.available_devices): at once when torch is already loaded, else from the
+report of the memory line's child process (``set_devices``), which opening the list asks
+for (``wanted``): torch is never imported in the app's process for it. ``Section`` is a
 collapsible group of rows.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +37,8 @@ DECIMALS = 4  # of the float spin boxes; an open end sits one step inside
 class DeviceCombo(QComboBox):
     """Device ids as item data, labels with the GPU's name and memory or the CPU's cores."""
 
+    wanted = Signal()  # the list was opened before the devices were known
+
     def __init__(self, current: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filled = False
@@ -43,25 +46,33 @@ class DeviceCombo(QComboBox):
         self.set_device(current)
 
     def fill(self) -> None:
-        """List the devices there are (imports torch the first time)."""
-        if self.filled:
-            return
+        """List the devices there are (torch is loaded already)."""
         from cnnstudio.training.device import available_devices
 
+        self.set_devices(available_devices())
+
+    def set_devices(self, devices: list[tuple[str, str]] | list[list[str]]) -> None:
+        """List ``(device, label)`` pairs after "auto", keeping the selection."""
+        if self.filled:
+            return
         current = self.device()
         self.clear()
         self.addItem("auto (best available)", "auto")
-        for device, label in available_devices():
+        for device, label in devices:
             self.addItem(label, device)
         self.filled = True
         self.set_device(current)
 
     def showPopup(self) -> None:  # noqa: N802 (Qt's name)
-        self.fill()
+        if not self.filled:
+            if "torch" in sys.modules:
+                self.fill()
+            else:  # found by a child process; the list fills in when it answers
+                self.wanted.emit()
         super().showPopup()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
-        if "torch" in sys.modules:  # cheap now: list the devices before the user asks
+        if not self.filled and "torch" in sys.modules:  # cheap now: list them at once
             self.fill()
         super().showEvent(event)
 

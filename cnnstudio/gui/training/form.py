@@ -148,6 +148,8 @@ class TrainForm(QWidget):
             changed = (field.currentIndexChanged if isinstance(field, QComboBox)
                        else field.valueChanged)  # spin boxes
             changed.connect(self.memory_line.schedule)
+        self.device.wanted.connect(self.memory_line.detect_now)
+        self.memory_line.devices_found.connect(self.device.set_devices)
         lay.addStretch(1)
 
     def memory_values(self) -> dict[str, Any]:

@@ -82,6 +82,7 @@ def _ask_child(device: str, cancel: threading.Event) -> dict[str, Any]:
 
 class MemoryLine(QLabel):
     changed = Signal(str)
+    devices_found = Signal(list)  # this machine's (device, label) pairs, once known
 
     def __init__(self, values: Callable[[], dict[str, Any]],
                  parent: QWidget | None = None) -> None:
@@ -176,6 +177,14 @@ class MemoryLine(QLabel):
     @Slot(object)
     def _on_found(self, r: dict[str, Any]) -> None:
         self.devices[r["device"]] = (r["where"], int(r["memory"]), r["auto"])
+        self.devices_found.emit([tuple(pair) for pair in r["devices"]])
+
+    @Slot()
+    def detect_now(self) -> None:
+        """The device list was opened: find the devices at once (no delay), asking about the
+        chosen device unless it has been asked about already (then the CPU, which is there)."""
+        device = self.values()["device"]
+        self.detect(device if device not in self.devices else "cpu")
 
     @Slot(str, str)
     def _on_failed(self, kind: str, message: str) -> None:
